@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The lpweb demo: sets up (tests/setup.sh), then starts a private httpd on
+# 127.0.0.1:8080 with both modules and shows them working.
+#   conf/demo/demo.sh          set up, start (or restart) and show
+#   conf/demo/demo.sh stop     stop the demo httpd
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${LPWEB_BUILD_DIR:-$root/build}
+demo=$build/demo
+port=${LPWEB_DEMO_PORT:-8080}
+httpd=$(apxs -q SBINDIR 2>/dev/null || echo /usr/sbin)/apache2
+
+stop() {
+  if [ -f "$demo/run/httpd.pid" ]; then
+    "$httpd" -f "$demo/httpd.conf" -k stop 2>/dev/null || true
+    for _ in $(seq 100); do [ -f "$demo/run/httpd.pid" ] || break; sleep 0.1; done
+  fi
+}
+
+if [ "${1:-}" = stop ]; then
+  stop
+  echo "lpweb demo stopped"
+  exit 0
+fi
+
+"$root/tests/setup.sh"
+stop
+rm -rf "$demo"
+mkdir -p "$demo/run" "$demo/logs" "$demo/htdocs"
+chmod 755 "$build" "$demo" "$demo/htdocs"
+echo '<!doctype html><title>bugs</title><p>This is production: bugs.localhost</p>' > "$demo/htdocs/index.html"
+user_lines=""
+[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
+modules=$(apxs -q LIBEXECDIR)
+
+cat > "$demo/httpd.conf" <<CONF
+ServerRoot "$demo"
+Listen 127.0.0.1:$port
+PidFile "$demo/run/httpd.pid"
+ErrorLog "$demo/logs/error.log"
+LogLevel warn
+DefaultRuntimeDir "$demo/run"
+Mutex file:$demo/run default
+ServerName localhost
+$user_lines
+LoadModule mpm_event_module $modules/mod_mpm_event.so
+LoadModule authz_core_module $modules/mod_authz_core.so
+LoadModule mime_module $modules/mod_mime.so
+LoadModule dir_module $modules/mod_dir.so
+LoadModule lpedge_module $build/mod_lpedge/mod_lpedge.so
+TypesConfig /etc/mime.types
+LogFormat "%h \"%r\" %>s %{Location}o edge=%{LPEDGE_REDIRECTED}e" demo
+CustomLog "$demo/logs/access.log" demo
+EnableSendfile On
+
+<VirtualHost 127.0.0.1:$port>
+    ServerName bugs.localhost
+    ServerAlias *.localhost localhost
+    DocumentRoot "$demo/htdocs"
+    <Directory "$demo/htdocs">
+        Require all granted
+    </Directory>
+    LPEdgeRedirect edge.localhost localhost:$port
+    LPEdgeExempt /lpedge-status
+    <Location /lpedge-status>
+        SetHandler lpedge-status
+    </Location>
+</VirtualHost>
+CONF
+
+"$httpd" -f "$demo/httpd.conf" -k start
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+  sleep 0.1
+done
+
+show() {
+  echo
+  echo "\$ curl -si $*"
+  curl -si --resolve "bugs.localhost:$port:127.0.0.1" --resolve "bugs.edge.localhost:$port:127.0.0.1" "$@" |
+    tr -d '\r' | sed -n '1p;/^[Ll]ocation:/p;/^[Cc]ontent-[Tt]ype:/p;/^$/,$p' | head -n 12
+}
+echo "lpweb demo: httpd on 127.0.0.1:$port (config $demo/httpd.conf, logs $demo/logs)"
+show "http://bugs.edge.localhost:$port/a%2Fb?x=1"
+show -X POST -d 'title=x' "http://bugs.edge.localhost:$port/api/1.0/bugs?ws.op=new"
+show "http://bugs.localhost:$port/"
+show "http://bugs.localhost:$port/lpedge-status"
+echo
+echo "Stop it with: $0 stop"

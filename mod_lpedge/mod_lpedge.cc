@@ -1,0 +1,273 @@
+// mod_lpedge: the httpd adapter. Owns every httpd type: directives, server
+// config create/merge, the shared counters, the hooks and the module record.
+// The decisions themselves are made by the core (core/edge.h).
+#include <cstring>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "counters.h"
+#include "edge.h"
+
+// httpd.h first: the other httpd headers rely on its types.
+#include <httpd.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+extern "C" {
+extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lpedge_module;
+APLOG_USE_MODULE(lpedge);
+}
+
+namespace {
+
+constexpr const char kCounterKey[] = "lpedge-counters";
+constexpr std::size_t kCounterSlots = 1024;
+
+struct ServerConf {
+  lpedge::Policy* policy;  // owned by the config pool (cleanup deletes it)
+  void* counters;          // shared region, set in post_config
+};
+
+apr_status_t delete_policy(void* policy) {
+  delete static_cast<lpedge::Policy*>(policy);
+  return APR_SUCCESS;
+}
+
+ServerConf* make_conf(apr_pool_t* pool, lpedge::Policy&& policy) {
+  auto* conf = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
+  conf->policy = new lpedge::Policy(std::move(policy));
+  apr_pool_cleanup_register(pool, conf->policy, delete_policy, apr_pool_cleanup_null);
+  return conf;
+}
+
+ServerConf* conf_of(server_rec* s) {
+  return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &lpedge_module));
+}
+
+// The one place exceptions stop: a request hook logs and returns `fallback`.
+template <typename F>
+int guarded(request_rec* r, int fallback, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPE0100: internal error, request not redirected: %s", e.what());
+  } catch (...) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPE0100: internal error, request not redirected");
+  }
+  return fallback;
+}
+
+// ... and a directive handler turns them into the operator's error message.
+template <typename F>
+const char* guarded_directive(cmd_parms* cmd, F&& body) noexcept {
+  try {
+    std::string why = body(conf_of(cmd->server)->policy);
+    if (why.empty()) return nullptr;
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", why.c_str(), nullptr);
+  } catch (const std::exception& e) {
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", e.what(), nullptr);
+  }
+}
+
+std::string quoted(const char* s) { return std::string("'") + s + "'"; }
+
+bool wants_prometheus(const char* args) {
+  if (!args) return false;
+  for (const char* p = args; *p;) {
+    const char* end = std::strchr(p, '&');
+    std::size_t len = end ? static_cast<std::size_t>(end - p) : std::strlen(p);
+    if (std::string_view(p, len) == "format=prometheus") return true;
+    if (!end) break;
+    p = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+extern "C" {
+
+static void* create_server_conf(apr_pool_t* pool, server_rec*) {
+  try {
+    return make_conf(pool, lpedge::Policy());
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+static void* merge_server_conf(apr_pool_t* pool, void* base, void* over) {
+  try {
+    return make_conf(pool, lpedge::Policy::merge(*static_cast<ServerConf*>(base)->policy,
+                                                 *static_cast<ServerConf*>(over)->policy));
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+static const char* cmd_redirect(cmd_parms* cmd, void*, const char* edge, const char* production) {
+  return guarded_directive(cmd, [&](lpedge::Policy* p) { return p->add_rule(edge, production); });
+}
+
+static const char* cmd_scheme(cmd_parms* cmd, void*, const char* arg) {
+  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
+    p->scheme = lpedge::parse_scheme(arg);
+    return p->scheme ? "" : quoted(arg) + " is not one of preserve, http, https";
+  });
+}
+
+// cmd->info tells LPEdgeStatus (non-null) from LPEdgeUnsafeMethodStatus.
+static const char* cmd_status(cmd_parms* cmd, void*, const char* arg) {
+  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
+    auto status = lpedge::parse_redirect_status(arg);
+    if (!status) return quoted(arg) + " is not a redirect status; use 301, 302, 303, 307 or 308";
+    (cmd->info ? p->safe_status : p->unsafe_status) = status;
+    return "";
+  });
+}
+
+static const char* cmd_exempt(cmd_parms* cmd, void*, const char* arg) {
+  return guarded_directive(cmd, [&](lpedge::Policy* p) { return p->add_exempt(arg); });
+}
+
+static const char* cmd_cache_control(cmd_parms* cmd, void*, const char* arg) {
+  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
+    std::string why = lpedge::check_header_value(arg);
+    if (!why.empty()) return "value " + quoted(arg) + " " + why;
+    p->cache_control = arg;
+    return "";
+  });
+}
+
+// Counters live in anonymous shared memory owned by the process pool, so the
+// children inherit them and they survive graceful restarts.
+static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  try {
+    void* memory = nullptr;
+    apr_pool_userdata_get(&memory, kCounterKey, s->process->pool);
+    if (!memory) {
+      apr_size_t bytes = lpedge::CounterTable::bytes_for(kCounterSlots);
+      apr_shm_t* shm = nullptr;
+      apr_status_t rv = apr_shm_create(&shm, bytes, nullptr, s->process->pool);
+      if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "LPE0001: cannot create shared memory for redirect counters (%" APR_SIZE_T_FMT " bytes)", bytes);
+        return HTTP_INTERNAL_SERVER_ERROR;
+      }
+      memory = apr_shm_baseaddr_get(shm);
+      lpedge::CounterTable::format(memory, apr_shm_size_get(shm));
+      apr_pool_userdata_set(memory, kCounterKey, apr_pool_cleanup_null, s->process->pool);
+    }
+    lpedge::CounterTable table(memory);
+    bool full = false;
+    for (server_rec* v = s; v; v = v->next) {
+      ServerConf* conf = conf_of(v);
+      conf->counters = memory;
+      for (lpedge::Rule& rule : conf->policy->rules()) {
+        rule.slot_safe = table.slot_for(rule.edge_host, conf->policy->effective_safe_status());
+        rule.slot_unsafe = table.slot_for(rule.edge_host, conf->policy->effective_unsafe_status());
+        full = full || rule.slot_safe < 0 || rule.slot_unsafe < 0;
+      }
+    }
+    if (full)
+      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                   "LPE0002: more than %zu (edge host, status) pairs since start: some redirects are not counted "
+                   "until a full restart", kCounterSlots);
+    return OK;
+  } catch (const std::exception& e) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "LPE0003: cannot set up: %s", e.what());
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+}
+
+// Runs before httpd decodes and normalises the path, so Location can carry
+// the target exactly as received, and before any other handler sees it.
+static int quick_handler(request_rec* r, int lookup_uri) {
+  if (lookup_uri || r->main) return DECLINED;
+  ServerConf* conf = conf_of(r->server);
+  if (!conf || conf->policy->rules().empty() || !r->hostname || !r->unparsed_uri) return DECLINED;
+  return guarded(r, DECLINED, [&]() -> int {
+    lpedge::Request request;
+    request.host = r->hostname;
+    request.method = r->method ? r->method : "";
+    request.target = r->unparsed_uri;
+    request.secure = std::strcmp(ap_http_scheme(r), "https") == 0;
+    lpedge::Decision d = lpedge::decide(*conf->policy, request);
+    if (d.kind == lpedge::Decision::pass) return DECLINED;
+    if (d.kind == lpedge::Decision::bad_request) {
+      ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "LPE0011: control byte in request target on %s: 400",
+                    r->hostname);
+      return HTTP_BAD_REQUEST;
+    }
+    // ap_die() sends err_headers_out (and Location from headers_out) with a redirect.
+    apr_table_setn(r->headers_out, "Location", apr_pstrmemdup(r->pool, d.location.data(), d.location.size()));
+    if (conf->policy->cache_control)
+      apr_table_setn(r->err_headers_out, "Cache-Control", conf->policy->cache_control->c_str());
+    apr_table_setn(r->subprocess_env, "LPEDGE_REDIRECTED", d.rule->edge_host.c_str());
+    lpedge::CounterTable(conf->counters).increment(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0010: %s %s on %s matched edge host %s: %d to %s", r->method,
+                  r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
+                  apr_table_get(r->headers_out, "Location"));
+    return d.status;
+  });
+}
+
+static int status_handler(request_rec* r) {
+  if (!r->handler || std::strcmp(r->handler, "lpedge-status") != 0) return DECLINED;
+  return guarded(r, HTTP_INTERNAL_SERVER_ERROR, [&]() -> int {
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    ServerConf* conf = conf_of(r->server);
+    lpedge::CounterTable table(conf ? conf->counters : nullptr);
+    bool prometheus = wants_prometheus(r->args);
+    std::string body = prometheus ? lpedge::status_prometheus(table) : lpedge::status_json(table);
+    ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
+    if (!r->header_only) ap_rwrite(body.data(), static_cast<int>(body.size()), r);
+    return OK;
+  });
+}
+
+static void register_hooks(apr_pool_t*) {
+  ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+  // First among quick handlers: an edge request must never be answered from a cache.
+  ap_hook_quick_handler(quick_handler, nullptr, nullptr, APR_HOOK_FIRST);
+  ap_hook_handler(status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+}
+
+#define LPE_CMD(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
+
+static const command_rec lpedge_cmds[] = {
+    AP_INIT_TAKE2("LPEdgeRedirect", LPE_CMD(cmd_redirect), nullptr, RSRC_CONF,
+                  "EDGE-HOST PRODUCTION-HOST[:PORT]: redirect EDGE-HOST and its subdomains to the same URL on "
+                  "PRODUCTION-HOST, keeping leading labels (repeatable; longest edge host wins)"),
+    AP_INIT_TAKE1("LPEdgeScheme", LPE_CMD(cmd_scheme), nullptr, RSRC_CONF,
+                  "preserve|http|https: scheme of Location (default preserve)"),
+    AP_INIT_TAKE1("LPEdgeStatus", LPE_CMD(cmd_status), reinterpret_cast<void*>(1), RSRC_CONF,
+                  "301|302|303|307|308: status for GET and HEAD (default 301)"),
+    AP_INIT_TAKE1("LPEdgeUnsafeMethodStatus", LPE_CMD(cmd_status), nullptr, RSRC_CONF,
+                  "301|302|303|307|308: status for every other method (default 308, which keeps method and body)"),
+    AP_INIT_ITERATE("LPEdgeExempt", LPE_CMD(cmd_exempt), nullptr, RSRC_CONF,
+                    "URL-PATH prefix (at a segment boundary) never redirected, e.g. /.well-known/acme-challenge/"),
+    AP_INIT_TAKE1("LPEdgeCacheControl", LPE_CMD(cmd_cache_control), nullptr, RSRC_CONF,
+                  "Cache-Control header value for redirects, e.g. \"max-age=3600\" (default: none)"),
+    {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
+
+module AP_MODULE_DECLARE_DATA lpedge_module = {
+    STANDARD20_MODULE_STUFF,
+    nullptr,             // per-directory config: none, the module works per server
+    nullptr,
+    create_server_conf,
+    merge_server_conf,
+    lpedge_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+
+}  // extern "C"

@@ -1,0 +1,260 @@
+// The private httpd: config rendering, process control, readiness and log checks.
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "client.h"
+
+extern char** environ;
+
+namespace lpweb::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void chown_to_httpd_user(const std::string& path) {
+  if (geteuid() != 0) return;
+  // www-data is uid/gid 33 on Debian; the children must be able to write logs of their own.
+  if (chown(path.c_str(), 33, 33) != 0) { /* best effort */ }
+}
+
+}  // namespace
+
+int free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string make_temp_dir(const std::string& tag) {
+  std::string tmpl = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) +
+                     "/lpweb-" + tag + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+  chmod(buf.data(), 0755);
+  return std::string(buf.data());
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path);
+  out << content;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+Httpd::Httpd(HttpdOptions options) : options_(std::move(options)) {
+  dir_ = make_temp_dir("httpd");
+  for (const char* sub : {"run", "htdocs", "logs"}) {
+    std::string p = dir_ + "/" + sub;
+    mkdir(p.c_str(), 0755);
+  }
+  chown_to_httpd_user(dir_ + "/run");
+  write_file(dir_ + "/htdocs/index.html", "<!doctype html><title>lpweb</title><p>production</p>\n");
+}
+
+Httpd::~Httpd() {
+  stop();
+  if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(dir_);
+}
+
+std::string Httpd::render_config() const {
+  std::ostringstream c;
+  const std::string mods = LPWEB_HTTPD_MODULES_DIR;
+  c << "ServerRoot \"" << dir_ << "\"\n"
+    << "Listen 127.0.0.1:" << port_ << "\n"
+    << "PidFile \"" << dir_ << "/run/httpd.pid\"\n"
+    << "ErrorLog \"" << dir_ << "/logs/error.log\"\n"
+    << "LogLevel " << options_.log_level << "\n"
+    << "DefaultRuntimeDir \"" << dir_ << "/run\"\n"
+    << "Mutex file:" << dir_ << "/run default\n"
+    << "ServerName localhost\n";
+  if (geteuid() == 0) c << "User www-data\nGroup www-data\n";
+  c << "LoadModule mpm_" << options_.mpm << "_module " << mods << "/mod_mpm_" << options_.mpm << ".so\n"
+    << "LoadModule authz_core_module " << mods << "/mod_authz_core.so\n"
+    << "LoadModule mime_module " << mods << "/mod_mime.so\n"
+    << "LoadModule dir_module " << mods << "/mod_dir.so\n";
+  for (const std::string& m : options_.httpd_modules)
+    c << "LoadModule " << m << "_module " << mods << "/mod_" << m << ".so\n";
+  for (const auto& [name, so] : options_.own_modules) c << "LoadModule " << name << " " << so << "\n";
+  c << "TypesConfig /etc/mime.types\n"
+    << "LogFormat \"%h %P \\\"%r\\\" %>s %{Location}o redirected=%{LPEDGE_REDIRECTED}e\" lpweb\n"
+    << "CustomLog \"" << dir_ << "/logs/access.log\" lpweb\n"
+    << "DocumentRoot \"" << dir_ << "/htdocs\"\n"
+    << "<Directory \"" << dir_ << "/htdocs\">\n  Require all granted\n</Directory>\n"
+    << "KeepAliveTimeout 5\n"
+    << options_.mpm_settings << "\n"
+    << options_.config << "\n";
+  return c.str();
+}
+
+std::pair<int, std::string> Httpd::config_test() {
+  if (port_ == 0) port_ = free_loopback_port();
+  write_file(dir_ + "/httpd.conf", render_config());
+  std::string out_path = dir_ + "/config-test.out";
+  std::string cmd = std::string(LPWEB_HTTPD_BINARY) + " -t -f '" + dir_ + "/httpd.conf' > '" + out_path + "' 2>&1";
+  int status = std::system(cmd.c_str());
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return {code, read_file(out_path)};
+}
+
+bool Httpd::start(std::string* error) {
+  if (pid_ > 0) return true;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = free_loopback_port();
+    write_file(dir_ + "/httpd.conf", render_config());
+    std::string conf = dir_ + "/httpd.conf";
+    std::string out = dir_ + "/logs/stderr.log";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // A process group of its own: prefork signals its whole group when it stops.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    const char* argv[] = {LPWEB_HTTPD_BINARY, "-DFOREGROUND", "-f", conf.c_str(), nullptr};
+    int rc = posix_spawn(&pid_, LPWEB_HTTPD_BINARY, &fa, &attr, const_cast<char**>(argv), environ);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      *error = std::string("cannot start httpd: ") + std::strerror(rc);
+      pid_ = -1;
+      return false;
+    }
+    if (wait_until_answering(error)) return true;
+    stop();
+    // Another process may have taken the port between our pick and httpd's bind.
+    if (error->find("Address already in use") == std::string::npos) return false;
+  }
+  return false;
+}
+
+bool Httpd::wait_until_answering(std::string* error) {
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *error = "httpd exited during start-up:\n" + read_file(dir_ + "/logs/stderr.log") + error_log();
+      return false;
+    }
+    RawResponse r = raw_request(port_, "GET /lpweb-readiness-probe HTTP/1.0\r\n\r\n", 1000);
+    if (r.status > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval of a readiness check
+  }
+  *error = "httpd did not answer on port " + std::to_string(port_) + " within 20 s:\n" + error_log();
+  return false;
+}
+
+int Httpd::count_in_error_log(const std::string& needle) const {
+  std::string log = error_log();
+  int n = 0;
+  for (std::size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+  return n;
+}
+
+bool Httpd::graceful(std::string* error) {
+  if (pid_ <= 0) {
+    *error = "httpd is not running";
+    return false;
+  }
+  const std::string marker = "resuming normal operations";
+  int before = count_in_error_log(marker);
+  write_file(dir_ + "/httpd.conf", render_config());
+  kill(pid_, SIGUSR1);
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    if (count_in_error_log(marker) > before) return wait_until_answering(error);
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *error = "httpd exited during graceful restart:\n" + error_log();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  *error = "httpd did not finish a graceful restart within 20 s:\n" + error_log();
+  return false;
+}
+
+void Httpd::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  auto deadline = Clock::now() + std::chrono::seconds(15);
+  int status = 0;
+  while (Clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string Httpd::error_log() const { return read_file(dir_ + "/logs/error.log"); }
+std::string Httpd::access_log() const { return read_file(dir_ + "/logs/access.log"); }
+
+std::vector<std::string> Httpd::unexpected_errors(const std::vector<std::string>& allowed) const {
+  std::vector<std::string> out;
+  std::istringstream in(error_log());
+  for (std::string line; std::getline(in, line);) {
+    bool serious = false;
+    for (const char* level : {":error]", ":crit]", ":alert]", ":emerg]"})
+      serious = serious || line.find(level) != std::string::npos;
+    if (!serious) continue;
+    // The event MPM logs this when it is stopped while a connection lingers.
+    bool ok = line.find("AH03092:") != std::string::npos;
+    for (const std::string& a : allowed) ok = ok || line.find(a) != std::string::npos;
+    if (!ok) out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace lpweb::test

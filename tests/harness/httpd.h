@@ -1,0 +1,70 @@
+// A private Apache httpd for integration tests: a generated, self-contained
+// config in a temporary directory, a free loopback port, started in the
+// foreground as our child, stopped (and its error log checked) afterwards.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lpweb::test {
+
+struct HttpdOptions {
+  std::string mpm = "event";                // event, worker or prefork
+  std::string mpm_settings;                  // e.g. "StartServers 2"
+  std::vector<std::string> httpd_modules;    // extra httpd modules by short name: "alias", "rewrite"
+  // This project's modules: {module record name, .so path}.
+  std::vector<std::pair<std::string, std::string>> own_modules;
+  std::string config;                        // appended after the generated base config
+  std::string log_level = "warn";
+};
+
+class Httpd {
+ public:
+  explicit Httpd(HttpdOptions options);
+  ~Httpd();
+  Httpd(const Httpd&) = delete;
+  Httpd& operator=(const Httpd&) = delete;
+
+  // Writes the config, starts httpd and waits until it answers HTTP.
+  // Returns false with *error set (including the error log) on failure.
+  bool start(std::string* error);
+  void stop();
+  // Graceful restart; returns once httpd has reloaded and answers again.
+  bool graceful(std::string* error);
+
+  // `apache2 -t` on the generated config: {exit status, combined output}.
+  std::pair<int, std::string> config_test();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
+  std::string error_log() const;
+  std::string access_log() const;
+  // Error-log lines at error, crit, alert or emerg level not matching any of `allowed`.
+  std::vector<std::string> unexpected_errors(const std::vector<std::string>& allowed = {}) const;
+  // Replaces the config body, for the next start/graceful.
+  void set_config(const std::string& body) { options_.config = body; }
+
+ private:
+  std::string render_config() const;
+  bool wait_until_answering(std::string* error);
+  int count_in_error_log(const std::string& needle) const;
+
+  HttpdOptions options_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A free TCP port on 127.0.0.1 (the kernel's pick, released for httpd to take).
+int free_loopback_port();
+// Makes a temporary directory (mode 0755, readable by httpd's children).
+std::string make_temp_dir(const std::string& tag);
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+void remove_tree(const std::string& path);
+
+}  // namespace lpweb::test

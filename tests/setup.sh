@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what lpweb needs on Debian 12 (only what is missing) and builds it
+# into build/ (or $LPWEB_BUILD_DIR). Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${LPWEB_BUILD_DIR:-$root/build}
+
+packages=(build-essential cmake pkg-config curl openssl xz-utils zstd
+  apache2 apache2-dev libapr1-dev libaprutil1-dev
+  libcurl4-openssl-dev libssl-dev libarchive-dev libzstd-dev libbrotli-dev zlib1g-dev
+  libgtest-dev libgmock-dev wrk)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "lpweb setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${LPWEB_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+cmake --build "$build" -j"$(nproc)"
