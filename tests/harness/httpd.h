@@ -57,6 +57,7 @@ class Httpd {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::size_t stop_offset_ = std::string::npos;  // error-log size when stop() began
 };
 
 // A free TCP port on 127.0.0.1 (the kernel's pick, released for httpd to take).
@@ -66,5 +67,13 @@ std::string make_temp_dir(const std::string& tag);
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
 void remove_tree(const std::string& path);
+
+struct CommandResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+// Runs a program (no shell) and collects its exit code and output.
+CommandResult run_command(const std::vector<std::string>& argv);
 
 }  // namespace lpweb::test

@@ -1,0 +1,495 @@
+// Bundle reading with libarchive's reader only (never archive_write_disk): each accepted
+// regular file is created by us with O_EXCL|O_NOFOLLOW below the staging directory, so no
+// entry can make a link, a device, or a file outside staging. Limits are checked while
+// streaming, so a compression bomb is never fully inflated.
+#include "bundle.h"
+#include "index.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "crypto.h"
+#include "fsutil.h"
+
+namespace lpicing {
+
+namespace {
+
+constexpr char kRevisionName[] = "REVISION";
+constexpr char kSumsName[] = "SHA256SUMS";
+constexpr char kSignatureName[] = "SHA256SUMS.sig";
+
+struct ArchiveFree {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+BundleError rejected(std::string entry, std::string reason) {
+  return BundleError{BundleError::Kind::rejected, std::move(entry), std::move(reason)};
+}
+
+std::string archive_message(struct archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "unknown error";
+}
+
+// Walks `path`'s parent directories below `root`, creating them (0755) as needed;
+// returns the innermost open directory. Never follows a symlink. Throws SystemError.
+UniqueFd open_parent_dirs(int root, const std::string& path, bool include_last) {
+  UniqueFd cur(::fcntl(root, F_DUPFD_CLOEXEC, 0));
+  if (!cur) throw SystemError("cannot open staging directory", errno);
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string::npos && !include_last) break;
+    std::string comp = path.substr(start, slash == std::string::npos ? std::string::npos
+                                                                      : slash - start);
+    cur = ensure_dir_at(cur.get(), comp, "staging directory " + quote(path.substr(0, slash)));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return cur;
+}
+
+std::string base_name(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+class Reader {
+ public:
+  Reader(const BundleOptions& options, int files_dirfd, Bundle* out)
+      : options_(options), files_dirfd_(files_dirfd), out_(out) {}
+
+  std::optional<BundleError> run(const std::string& bundle_path);
+
+ private:
+  std::optional<BundleError> register_name(const std::string& name, bool is_dir);
+  std::optional<BundleError> read_entry_data(const std::string& name, std::int64_t mtime,
+                                             bool metadata, std::string* keep,
+                                             std::uint64_t keep_limit);
+  std::optional<BundleError> check_limits(const std::string& name, std::uint64_t extra);
+  std::optional<BundleError> finish();
+
+  const BundleOptions& options_;
+  int files_dirfd_;
+  Bundle* out_;
+  std::unique_ptr<struct archive, ArchiveFree> archive_;
+  std::uint64_t bundle_size_ = 0;
+  std::uint64_t total_bytes_ = 0;
+  std::uint64_t entries_ = 0;
+  // 'f' regular file, 'd' directory entry, 'i' directory implied by a deeper name.
+  std::unordered_map<std::string, char> kinds_;
+  bool have_revision_ = false, have_sums_ = false;
+  Sha256 revision_sha_{};
+  Sha256Hasher hasher_;
+};
+
+std::optional<BundleError> Reader::check_limits(const std::string& name, std::uint64_t extra) {
+  const BundleLimits& l = options_.limits;
+  std::uint64_t total = total_bytes_ + extra;
+  if (total > l.max_bytes)
+    return rejected(name, "the bundle holds more than " + std::to_string(l.max_bytes) +
+                              " uncompressed bytes (limit --max-bytes)");
+  if (total > kRatioFloorBytes &&
+      static_cast<double>(total) > l.max_ratio * static_cast<double>(bundle_size_)) {
+    char ratio[32];
+    snprintf(ratio, sizeof ratio, "%g", l.max_ratio);
+    return rejected(name, std::string("uncompressed size exceeds ") + ratio +
+                              " times the bundle size (limit --max-ratio): a compression bomb?");
+  }
+  return std::nullopt;
+}
+
+std::optional<BundleError> Reader::register_name(const std::string& name, bool is_dir) {
+  // Every parent must be (or become) a directory.
+  for (std::size_t slash = name.find('/'); slash != std::string::npos;
+       slash = name.find('/', slash + 1)) {
+    std::string parent = name.substr(0, slash);
+    if (parent.find('/') == std::string::npos && is_metadata_name(parent))
+      return rejected(name, "the bundle's metadata name " + quote(parent) + " used as a directory");
+    auto it = kinds_.find(parent);
+    if (it == kinds_.end()) {
+      kinds_.emplace(parent, 'i');
+    } else if (it->second == 'f') {
+      return rejected(name, "its parent " + quote(parent) + " is a regular file in the bundle");
+    }
+  }
+  auto it = kinds_.find(name);
+  if (it == kinds_.end()) {
+    kinds_.emplace(name, is_dir ? 'd' : 'f');
+    return std::nullopt;
+  }
+  if (is_dir && it->second == 'i') {
+    it->second = 'd';
+    return std::nullopt;
+  }
+  if ((it->second == 'f') == !is_dir) return rejected(name, "duplicate name in the archive");
+  return rejected(name, is_dir ? "directory has the name of a regular file in the bundle"
+                               : "regular file has the name of a directory in the bundle");
+}
+
+std::optional<BundleError> Reader::read_entry_data(const std::string& name, std::int64_t mtime,
+                                                   bool metadata, std::string* keep,
+                                                   std::uint64_t keep_limit) {
+  UniqueFd fd;
+  std::string what = "staged file " + quote(name);
+  try {
+    if (!metadata && files_dirfd_ >= 0) {
+      UniqueFd parent = open_parent_dirs(files_dirfd_, name, false);
+      fd.reset(::openat(parent.get(), base_name(name).c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!fd) throw SystemError("cannot create " + what, errno);
+      if (::fchmod(fd.get(), 0644) != 0) throw SystemError("cannot chmod " + what, errno);
+    }
+    std::uint64_t size = 0;
+    static constexpr std::size_t kBuf = 64 * 1024;
+    std::unique_ptr<char[]> buf(new char[kBuf]);
+    for (;;) {
+      la_ssize_t n = archive_read_data(archive_.get(), buf.get(), kBuf);
+      if (n < 0) return rejected(name, "damaged archive data: " + archive_message(archive_.get()));
+      if (n == 0) break;
+      auto un = static_cast<std::uint64_t>(n);
+      if (auto e = check_limits(name, un)) return e;
+      total_bytes_ += un;
+      size += un;
+      hasher_.update(buf.get(), un);
+      if (keep) {
+        if (size > keep_limit)
+          return rejected(name, "larger than " + std::to_string(keep_limit) + " bytes");
+        keep->append(buf.get(), un);
+      }
+      if (fd) write_all(fd.get(), buf.get(), un, what);
+    }
+    Sha256 digest = hasher_.finish();
+    if (fd) {
+      struct timespec times[2];
+      times[0].tv_sec = times[1].tv_sec = mtime;
+      times[0].tv_nsec = times[1].tv_nsec = 0;
+      if (::futimens(fd.get(), times) != 0) throw SystemError("cannot set mtime of " + what, errno);
+      fsync_fd(fd.get(), what);
+    }
+    if (metadata) {
+      if (name == kRevisionName) revision_sha_ = digest;
+    } else {
+      out_->files.push_back(BundleFile{name, size, digest, mtime});
+    }
+    return std::nullopt;
+  } catch (const SystemError& e) {
+    return BundleError{BundleError::Kind::system, name, e.what()};
+  }
+}
+
+std::optional<BundleError> Reader::run(const std::string& bundle_path) {
+  UniqueFd fd(::open(bundle_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return rejected("", "cannot open the bundle: " + errno_text(errno));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return rejected("", "the bundle is not a regular file");
+  bundle_size_ = static_cast<std::uint64_t>(st.st_size);
+
+  archive_.reset(archive_read_new());
+  if (!archive_) throw std::bad_alloc();
+  struct archive* a = archive_.get();
+  // Only the formats of the contract; no external-program filters.
+  archive_read_support_filter_none(a);
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open_fd(a, fd.get(), 64 * 1024) != ARCHIVE_OK)
+    return rejected("", "not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
+
+  for (;;) {
+    struct archive_entry* e = nullptr;
+    int rc = archive_read_next_header(a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) {
+      if (entries_ == 0)
+        return rejected("", "not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
+      return rejected("", "damaged archive after " + std::to_string(entries_) +
+                              " entries: " + archive_message(a));
+    }
+    if (++entries_ > options_.limits.max_entries)
+      return rejected("", "more than " + std::to_string(options_.limits.max_entries) +
+                              " entries (limit --max-entries)");
+    const char* raw = archive_entry_pathname(e);
+    if (!raw) raw = archive_entry_pathname_utf8(e);
+    if (!raw) return rejected("", "entry " + std::to_string(entries_) + " has an unreadable name");
+    std::string raw_name = raw;
+    mode_t type = archive_entry_filetype(e);
+    if (archive_entry_hardlink(e)) return rejected(raw_name, "hard links are not allowed");
+    if (archive_entry_symlink(e) || type == AE_IFLNK)
+      return rejected(raw_name, "symbolic links are not allowed");
+    if (type == AE_IFCHR || type == AE_IFBLK) return rejected(raw_name, "device files are not allowed");
+    if (type == AE_IFIFO) return rejected(raw_name, "FIFOs are not allowed");
+    if (type == AE_IFSOCK) return rejected(raw_name, "sockets are not allowed");
+    if (type != AE_IFREG && type != AE_IFDIR)
+      return rejected(raw_name, "only regular files and directories are allowed");
+    if (archive_entry_mode(e) & (S_ISUID | S_ISGID | S_ISVTX))
+      return rejected(raw_name, "setuid, setgid and sticky modes are not allowed");
+    bool is_dir = type == AE_IFDIR;
+    std::string name, reason;
+    if (!normalize_entry_name(raw_name, is_dir, &name, &reason)) return rejected(raw_name, reason);
+    if (name.empty()) continue;  // "./", the archive's root
+    if (auto err = register_name(name, is_dir)) return err;
+    std::int64_t mtime = archive_entry_mtime(e);
+    if (is_dir) {
+      if (files_dirfd_ >= 0) {
+        try {
+          open_parent_dirs(files_dirfd_, name, true);
+        } catch (const SystemError& ex) {
+          return BundleError{BundleError::Kind::system, name, ex.what()};
+        }
+      }
+      out_->directories.push_back(BundleDirectory{name, mtime});
+      continue;
+    }
+    // Refuse before inflating anything when the header already declares too much.
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+      if (auto err = check_limits(name, static_cast<std::uint64_t>(archive_entry_size(e))))
+        return err;
+    std::optional<BundleError> err;
+    if (name == kRevisionName) {
+      have_revision_ = true;
+      out_->revision_mtime = mtime;
+      err = read_entry_data(name, mtime, true, &out_->revision_file, kMaxRevisionFileBytes);
+    } else if (name == kSumsName) {
+      have_sums_ = true;
+      out_->sums_mtime = mtime;
+      err = read_entry_data(name, mtime, true, &out_->sums, kMaxSumsFileBytes);
+    } else if (name == kSignatureName) {
+      out_->signature.emplace();
+      out_->signature_mtime = mtime;
+      err = read_entry_data(name, mtime, true, &*out_->signature, kMaxSignatureFileBytes);
+    } else {
+      err = read_entry_data(name, mtime, false, nullptr, 0);
+    }
+    if (err) return err;
+  }
+  return finish();
+}
+
+std::optional<BundleError> Reader::finish() {
+  if (!have_revision_) return rejected(kRevisionName, "missing from the bundle");
+  std::string reason;
+  if (!parse_revision_file(out_->revision_file, &out_->revision, &reason))
+    return rejected(kRevisionName, reason);
+  if (!have_sums_) return rejected(kSumsName, "missing from the bundle");
+  if (!options_.trusted_key_pem.empty()) {
+    if (!out_->signature)
+      return rejected(kSignatureName,
+                      "missing, but a trusted key is configured: the bundle must be signed");
+    std::string error;
+    if (!ed25519_verify(options_.trusted_key_pem, out_->sums, *out_->signature, &error))
+      return rejected(kSignatureName, error);
+    out_->signature_verified = true;
+  }
+  std::map<std::string, Sha256> listed;
+  if (auto err = parse_sha256sums(out_->sums, &listed)) return err;
+
+  std::sort(out_->files.begin(), out_->files.end(),
+            [](const BundleFile& a, const BundleFile& b) { return a.path < b.path; });
+  std::sort(out_->directories.begin(), out_->directories.end(),
+            [](const BundleDirectory& a, const BundleDirectory& b) { return a.path < b.path; });
+
+  auto check = [&](const std::string& path, const Sha256& actual) -> std::optional<BundleError> {
+    auto it = listed.find(path);
+    if (it == listed.end()) return rejected(path, "not listed in SHA256SUMS");
+    if (!digests_equal(it->second, actual))
+      return rejected(path, "checksum mismatch: SHA256SUMS says " + to_hex(it->second) +
+                                ", the content is " + to_hex(actual));
+    listed.erase(it);
+    return std::nullopt;
+  };
+  if (auto err = check(kRevisionName, revision_sha_)) return err;
+  for (const BundleFile& f : out_->files)
+    if (auto err = check(f.path, f.sha256)) return err;
+  if (!listed.empty()) {
+    const std::string& path = listed.begin()->first;
+    auto k = kinds_.find(path);
+    if (k != kinds_.end() && k->second != 'f')
+      return rejected(path, "listed in SHA256SUMS but is a directory in the archive");
+    return rejected(path, "listed in SHA256SUMS but missing from the archive");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string BundleError::message() const {
+  if (entry.empty()) return reason;
+  return "entry " + quote(entry) + ": " + reason;
+}
+
+bool is_metadata_name(std::string_view name) {
+  return name == kRevisionName || name == kSumsName || name == kSignatureName;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0, n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    std::uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {  // 0xc0/0xc1 only start overlong forms
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (cc & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;  // overlong
+    if (cp >= 0xd800 && cp <= 0xdfff) return false;                            // surrogates
+    if (cp > 0x10ffff) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* name,
+                          std::string* reason) {
+  std::string_view s = raw;
+  if (s.empty()) {
+    *reason = "empty name";
+    return false;
+  }
+  if (s.front() == '/') {
+    *reason = "name is absolute";
+    return false;
+  }
+  if (s == "." || s == "./") {
+    if (!is_directory) {
+      *reason = "name has a '.' component";
+      return false;
+    }
+    name->clear();
+    return true;
+  }
+  if (s.substr(0, 2) == "./") s.remove_prefix(2);
+  if (is_directory && !s.empty() && s.back() == '/') s.remove_suffix(1);
+  if (s.size() > 1024) {
+    *reason = "name is longer than 1024 bytes";
+    return false;
+  }
+  if (!valid_utf8(s)) {
+    *reason = "name is not valid UTF-8";
+    return false;
+  }
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      *reason = "name contains a control character";
+      return false;
+    }
+  }
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = s.find('/', start);
+    std::string_view comp = s.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                            : slash - start);
+    if (comp.empty()) {
+      *reason = "name has an empty component";
+      return false;
+    }
+    if (comp == ".") {
+      *reason = "name has a '.' component";
+      return false;
+    }
+    if (comp == "..") {
+      *reason = "name has a '..' component";
+      return false;
+    }
+    if (comp.size() > 255) {
+      *reason = "name has a component longer than 255 bytes";
+      return false;
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  name->assign(s);
+  return true;
+}
+
+bool parse_revision_file(std::string_view bytes, std::string* revision, std::string* reason) {
+  std::string_view r = bytes;
+  if (!r.empty() && r.back() == '\n') r.remove_suffix(1);
+  if (!is_valid_revision_id(r)) {
+    *reason = "revision id " + quote(r) +
+              " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ (one line expected)";
+    return false;
+  }
+  revision->assign(r);
+  return true;
+}
+
+std::optional<BundleError> parse_sha256sums(std::string_view text,
+                                            std::map<std::string, Sha256>* out) {
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos
+                                                                          : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string where = "line " + std::to_string(line_no);
+    // sha256sum marks a line whose name needed escaping with a leading backslash.
+    bool escaped = !line.empty() && line.front() == '\\';
+    if (escaped) line.remove_prefix(1);
+    Sha256 digest;
+    if (line.size() < 67 || !from_hex(line.substr(0, 64), &digest) || line[64] != ' ' ||
+        (line[65] != ' ' && line[65] != '*'))
+      return rejected(kSumsName, where + " is not \"<64 hex digits>  <path>\"");
+    std::string path(line.substr(66));
+    if (escaped) {
+      std::string un;
+      for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '\\' && i + 1 < path.size()) {
+          char n = path[++i];
+          un.push_back(n == 'n' ? '\n' : n == 'r' ? '\r' : n);
+        } else {
+          un.push_back(path[i]);
+        }
+      }
+      path = un;
+    }
+    std::string name, reason;
+    if (!normalize_entry_name(path, false, &name, &reason))
+      return rejected(path, "SHA256SUMS " + where + ": " + reason);
+    if (name == kSumsName || name == kSignatureName)
+      return rejected(name, "SHA256SUMS " + where + ": SHA256SUMS must not list itself or its signature");
+    if (!out->emplace(name, digest).second)
+      return rejected(name, "SHA256SUMS " + where + ": listed twice in SHA256SUMS");
+  }
+  return std::nullopt;
+}
+
+std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
+                                       int files_dirfd, Bundle* out) {
+  *out = Bundle();
+  Reader reader(options, files_dirfd, out);
+  return reader.run(bundle_path);
+}
+
+}  // namespace lpicing

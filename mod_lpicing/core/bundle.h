@@ -1,0 +1,89 @@
+// The bundle reader and validator: streams a tar bundle (plain, gzip, xz or zstd,
+// detected from content) once, checks every entry, SHA256SUMS and the signature, and
+// optionally writes the accepted files under a staging directory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index.h"
+
+namespace lpicing {
+
+struct BundleLimits {
+  std::uint64_t max_entries = 100000;
+  std::uint64_t max_bytes = std::uint64_t{2} << 30;  // total uncompressed file bytes
+  double max_ratio = 100;  // uncompressed bytes / bundle file size
+};
+
+// The ratio limit only applies past this many uncompressed bytes, so tiny bundles
+// (mostly tar headers and padding) are never refused for compressing well.
+inline constexpr std::uint64_t kRatioFloorBytes = std::uint64_t{1} << 20;
+
+inline constexpr std::uint64_t kMaxRevisionFileBytes = 1024;
+inline constexpr std::uint64_t kMaxSumsFileBytes = std::uint64_t{64} << 20;
+inline constexpr std::uint64_t kMaxSignatureFileBytes = 1024;
+
+struct BundleError {
+  enum class Kind { rejected, system };  // system: an I/O failure while staging, not the bundle's fault
+  Kind kind = Kind::rejected;
+  std::string entry;   // the entry at fault; empty when it is the bundle as a whole
+  std::string reason;
+  // `entry "a/../b": name has a '..' component`, or just the reason.
+  std::string message() const;
+};
+
+struct BundleOptions {
+  BundleLimits limits;
+  std::string trusted_key_pem;  // Ed25519 public key; empty: signatures are not required
+};
+
+struct BundleFile {
+  std::string path;
+  std::uint64_t size = 0;
+  Sha256 sha256{};
+  std::int64_t mtime = 0;
+};
+
+struct BundleDirectory {
+  std::string path;
+  std::int64_t mtime = 0;
+};
+
+struct Bundle {
+  std::string revision;
+  std::string revision_file;  // exact bytes of REVISION
+  std::string sums;           // exact bytes of SHA256SUMS
+  std::optional<std::string> signature;  // exact bytes of SHA256SUMS.sig
+  bool signature_verified = false;
+  std::int64_t revision_mtime = 0, sums_mtime = 0, signature_mtime = 0;
+  std::vector<BundleFile> files;             // every regular file except the metadata, sorted
+  std::vector<BundleDirectory> directories;  // explicit directory entries, sorted
+};
+
+// Reads and validates the bundle at `bundle_path` in one pass. With files_dirfd >= 0,
+// every asset file is written below that directory (which must be empty and fresh);
+// with -1 nothing is written. Returns the error, or nothing with *out filled.
+// Throws only std::bad_alloc.
+std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
+                                       int files_dirfd, Bundle* out);
+
+// Checks an archive entry name. Strips one leading "./" (as `tar -C dir .` writes) and,
+// for directories, one trailing '/'. Returns false with *reason when invalid; on success
+// *name is the normalised name, empty for the archive root ("./").
+bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* name,
+                          std::string* reason);
+bool valid_utf8(std::string_view s);
+// Parses REVISION file bytes: one line, trailing newline optional.
+bool parse_revision_file(std::string_view bytes, std::string* revision, std::string* reason);
+// Parses `sha256sum` output; errors name the listed path (or SHA256SUMS) and the line.
+std::optional<BundleError> parse_sha256sums(std::string_view text,
+                                            std::map<std::string, Sha256>* out);
+// Names at the top of a bundle that are its metadata, never assets.
+bool is_metadata_name(std::string_view name);
+
+}  // namespace lpicing

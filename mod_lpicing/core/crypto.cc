@@ -1,0 +1,160 @@
+// OpenSSL EVP wrappers: SHA-256 streaming digests and Ed25519 (pure, no prehash)
+// signatures, matching `openssl pkeyutl -rawin`.
+#include "crypto.h"
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <new>
+
+namespace lpicing {
+
+namespace {
+
+struct PkeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
+struct MdCtxFree { void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); } };
+struct BioFree { void operator()(BIO* b) const { BIO_free(b); } };
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+PkeyPtr read_key(const std::string& pem, bool private_key, std::string* error) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) throw std::bad_alloc();
+  EVP_PKEY* k = private_key ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+                            : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  PkeyPtr key(k);
+  if (!key) {
+    *error = std::string("not a PEM ") + (private_key ? "private" : "public") +
+             " key (" + openssl_error() + ")";
+    return nullptr;
+  }
+  if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) {
+    *error = "key is not an Ed25519 key";
+    return nullptr;
+  }
+  return key;
+}
+
+}  // namespace
+
+struct Sha256Hasher::Impl {
+  MdCtxPtr ctx;
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(new Impl) {
+  impl_->ctx.reset(EVP_MD_CTX_new());
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::bad_alloc();
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+
+void Sha256Hasher::update(const void* data, std::size_t len) {
+  if (len) EVP_DigestUpdate(impl_->ctx.get(), data, len);
+}
+
+Sha256 Sha256Hasher::finish() {
+  Sha256 out{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(impl_->ctx.get(), out.data(), &n);
+  EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr);
+  return out;
+}
+
+Sha256 sha256_of(std::string_view data) {
+  Sha256Hasher h;
+  h.update(data.data(), data.size());
+  return h.finish();
+}
+
+std::string to_hex(const Sha256& digest) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(64);
+  for (auto b : digest) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+bool from_hex(std::string_view hex, Sha256* out) {
+  if (hex.size() != 64) return false;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < 32; ++i) {
+    int hi = val(hex[2 * i]), lo = val(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+bool digests_equal(const Sha256& a, const Sha256& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool ed25519_check_public_key(const std::string& pem, std::string* error) {
+  return read_key(pem, false, error) != nullptr;
+}
+
+bool ed25519_verify(const std::string& public_key_pem, std::string_view message,
+                    std::string_view signature, std::string* error) {
+  PkeyPtr key = read_key(public_key_pem, false, error);
+  if (!key) return false;
+  if (signature.size() != 64) {
+    *error = "signature is " + std::to_string(signature.size()) + " bytes, not 64";
+    return false;
+  }
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) throw std::bad_alloc();
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
+    *error = "cannot verify: " + openssl_error();
+    return false;
+  }
+  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                            signature.size(),
+                            reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  ERR_clear_error();
+  if (rc != 1) {
+    *error = "signature does not match the trusted key";
+    return false;
+  }
+  return true;
+}
+
+bool ed25519_sign(const std::string& private_key_pem, std::string_view message,
+                  std::string* signature, std::string* error) {
+  PkeyPtr key = read_key(private_key_pem, true, error);
+  if (!key) return false;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) throw std::bad_alloc();
+  std::size_t len = 64;
+  signature->assign(64, '\0');
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature->data()), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      len != 64) {
+    *error = "cannot sign: " + openssl_error();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lpicing

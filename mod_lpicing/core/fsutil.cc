@@ -1,0 +1,212 @@
+// Implementation of the store's POSIX helpers. Every path walk is relative to an
+// open directory and uses O_NOFOLLOW, so a symlink planted in the store is never followed.
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace lpicing {
+
+SystemError::SystemError(const std::string& what, int err)
+    : std::runtime_error(what + ": " + errno_text(err)), err_(err) {}
+
+std::string errno_text(int err) {
+  char buf[256];
+  // GNU strerror_r may return a static string instead of filling buf.
+  const char* s = strerror_r(err, buf, sizeof buf);
+  return s;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+UniqueFd open_dir_at(int dirfd, const std::string& name, const std::string& what) {
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw SystemError("cannot open " + what, errno);
+  return UniqueFd(fd);
+}
+
+UniqueFd open_dir_if_exists(int dirfd, const std::string& name, const std::string& what) {
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return UniqueFd();
+    throw SystemError("cannot open " + what, errno);
+  }
+  return UniqueFd(fd);
+}
+
+UniqueFd ensure_dir_at(int dirfd, const std::string& name, const std::string& what) {
+  bool created = false;
+  if (::mkdirat(dirfd, name.c_str(), 0755) == 0) {
+    created = true;
+  } else if (errno != EEXIST) {
+    throw SystemError("cannot create " + what, errno);
+  }
+  UniqueFd fd = open_dir_at(dirfd, name, what);
+  // The httpd children (another user) must be able to read what the store creates.
+  if (created && ::fchmod(fd.get(), 0755) != 0) throw SystemError("cannot chmod " + what, errno);
+  return fd;
+}
+
+void write_all(int fd, const void* data, std::size_t len, const std::string& what) {
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = ::write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("cannot write " + what, errno);
+    }
+    p += n;
+    len -= static_cast<std::size_t>(n);
+  }
+}
+
+void fsync_fd(int fd, const std::string& what) {
+  if (::fsync(fd) != 0) throw SystemError("cannot flush " + what, errno);
+}
+
+void write_new_file_at(int dirfd, const std::string& name, std::string_view data,
+                       const std::string& what) {
+  UniqueFd fd(::openat(dirfd, name.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) throw SystemError("cannot create " + what, errno);
+  if (::fchmod(fd.get(), 0644) != 0) throw SystemError("cannot chmod " + what, errno);
+  write_all(fd.get(), data.data(), data.size(), what);
+  fsync_fd(fd.get(), what);
+}
+
+namespace {
+
+void remove_contents(int dirfd, const std::string& what) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw SystemError("cannot read " + what, errno);
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    int e = errno;
+    ::close(dup);
+    throw SystemError("cannot read " + what, e);
+  }
+  ::rewinddir(d);  // the duplicate shares the offset of a descriptor read before
+  std::vector<std::pair<std::string, bool>> names;
+  while (struct dirent* de = ::readdir(d)) {
+    std::string n = de->d_name;
+    if (n == "." || n == "..") continue;
+    bool is_dir = de->d_type == DT_DIR;
+    if (de->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) is_dir = S_ISDIR(st.st_mode);
+    }
+    names.emplace_back(std::move(n), is_dir);
+  }
+  ::closedir(d);
+  for (auto& [n, is_dir] : names) {
+    if (is_dir) {
+      UniqueFd sub = open_dir_if_exists(dirfd, n, what);
+      if (sub) remove_contents(sub.get(), what);
+      if (::unlinkat(dirfd, n.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+        throw SystemError("cannot remove " + what + "/" + n, errno);
+    } else if (::unlinkat(dirfd, n.c_str(), 0) != 0 && errno != ENOENT) {
+      throw SystemError("cannot remove " + what + "/" + n, errno);
+    }
+  }
+}
+
+}  // namespace
+
+void remove_tree_at(int dirfd, const std::string& name, const std::string& what) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return;
+    throw SystemError("cannot inspect " + what, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
+      throw SystemError("cannot remove " + what, errno);
+    return;
+  }
+  UniqueFd sub = open_dir_if_exists(dirfd, name, what);
+  if (sub) remove_contents(sub.get(), what);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    throw SystemError("cannot remove " + what, errno);
+}
+
+bool read_file_at(int dirfd, const std::string& name, std::uint64_t max_bytes, std::string* out,
+                  std::string* error) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    *error = "cannot open " + quote(name) + ": " + errno_text(errno);
+    return false;
+  }
+  out->clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = "cannot read " + quote(name) + ": " + errno_text(errno);
+      return false;
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<std::size_t>(n) > max_bytes) {
+      *error = quote(name) + " is larger than " + std::to_string(max_bytes) + " bytes";
+      return false;
+    }
+    out->append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::uint64_t max_bytes, std::string* out,
+               std::string* error) {
+  return read_file_at(AT_FDCWD, path, max_bytes, out, error);
+}
+
+std::string random_suffix() {
+  unsigned char b[8];
+  std::size_t got = 0;
+  while (got < sizeof b) {
+    ssize_t n = ::getrandom(b + got, sizeof b - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("cannot get random bytes", errno);
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s.push_back(kHex[c >> 4]);
+    s.push_back(kHex[c & 15]);
+  }
+  return s;
+}
+
+std::string quote(std::string_view name) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s = "\"";
+  for (unsigned char c : name) {
+    if (c == '"' || c == '\\') {
+      s.push_back('\\');
+      s.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      s += "\\x";
+      s.push_back(kHex[c >> 4]);
+      s.push_back(kHex[c & 15]);
+    } else {
+      s.push_back(static_cast<char>(c));
+    }
+  }
+  s.push_back('"');
+  return s;
+}
+
+}  // namespace lpicing

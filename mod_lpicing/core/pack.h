@@ -1,0 +1,20 @@
+// Making a bundle from a directory (`lpicing pack`): REVISION, SHA256SUMS, an optional
+// Ed25519 SHA256SUMS.sig, then the files in byte order, as a deterministic tar.gz.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace lpicing {
+
+struct PackOptions {
+  std::string source_dir;
+  std::string revision;
+  std::string private_key_pem;  // empty: unsigned
+  std::string output;           // written as OUTPUT.part, then renamed into place
+};
+
+// Returns nothing on success, else a one-line reason. Throws only std::bad_alloc.
+std::optional<std::string> pack_bundle(const PackOptions& options);
+
+}  // namespace lpicing

@@ -1,0 +1,103 @@
+// The revision store (layout in the project notes): deploy a bundle as a complete
+// revision, flip `current` atomically, list and prune revisions, and ingest a drop
+// directory. Used by the lpicing tool; never by the request-serving httpd children.
+// None of these functions throws: failures come back as StoreResult.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bundle.h"
+
+namespace lpicing {
+
+// Called at named steps of a store change: `after-staging`, `after-flush`,
+// `before-rename`, `after-rename`, `during-activate`, `during-prune`. The tool uses it
+// to inject crashes (LPICING_FAULT); tests may record the steps.
+using StepHook = std::function<void(const char* step)>;
+
+inline constexpr std::int64_t kPruneGraceSeconds = 3600;
+inline constexpr std::size_t kDefaultIngestKeep = 5;
+
+enum class StoreStatus { ok, rejected, store_error };
+// 0, 2, 3: the exit codes of the lpicing tool.
+int exit_code(StoreStatus status);
+
+struct StoreResult {
+  StoreStatus status = StoreStatus::ok;
+  std::string message;    // one line for the operator when not ok
+  std::string revision;   // deploy: the revision id, once known
+  bool unchanged = false; // deploy: the identical revision was already in the store
+  std::vector<std::string> pruned;
+  std::optional<BundleError> bundle_error;  // deploy: why the bundle was rejected
+};
+
+struct DeployOptions {
+  BundleOptions bundle;
+  bool activate = true;
+  std::optional<std::size_t> keep;  // prune to this many after deploying
+  std::int64_t now = 0;             // deploy time and prune's clock; 0: the real clock
+  StepHook on_step;
+};
+
+// Deploys the bundle file into the store (created if missing). Takes STORE/.lock.
+StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundle_path,
+                          const DeployOptions& options);
+// Makes `revision` current; `previous` becomes the old current. status rejected when
+// the revision is not in the store.
+StoreResult activate_revision(const std::string& store_dir, const std::string& revision,
+                              const StepHook& on_step = {});
+// Removes revisions beyond the `keep` newest, never current, previous or one deployed
+// within kPruneGraceSeconds of `now` (0: the real clock).
+StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int64_t now = 0,
+                        const StepHook& on_step = {});
+
+struct RevisionInfo {
+  std::string revision;
+  std::int64_t deployed = 0;  // from INDEX; the directory's mtime if INDEX is unreadable
+  std::uint64_t file_count = 0;
+  std::uint64_t total_bytes = 0;
+  std::string sums_sha256_hex;
+  bool index_ok = false;
+};
+
+struct StoreListing {
+  std::string current;   // empty when there is none
+  std::string previous;
+  std::vector<RevisionInfo> revisions;  // newest deploy first, then by name
+};
+
+// Reads the store without locking it. False with *error when the store is unreadable.
+bool list_store(const std::string& store_dir, StoreListing* out, std::string* error);
+
+// The retention rule, as a pure function: the revisions to remove, in name order.
+std::vector<std::string> revisions_to_prune(const std::vector<RevisionInfo>& revisions,
+                                            std::size_t keep, const std::string& current,
+                                            const std::string& previous, std::int64_t now);
+
+struct IngestOptions {
+  std::string incoming_dir;
+  std::string store_dir;
+  DeployOptions deploy;  // activate is forced on; keep defaults to kDefaultIngestKeep
+};
+
+struct IngestReport {
+  StoreStatus status = StoreStatus::ok;  // store_error wins over rejected
+  bool busy = false;                     // another writer holds the store; nothing done
+  std::vector<std::string> deployed;     // incoming file names
+  std::vector<std::string> rejected;
+  std::string message;                   // the store error, if any
+};
+
+// Deploys and activates each ready bundle of the drop directory, oldest first: regular
+// files not starting with '.' nor ending in `.part` or `.tmp`. A deployed file is
+// removed; a rejected one moves to rejected/NAME with rejected/NAME.reason. A store error
+// leaves the file in place and stops. `log` gets one tagged line per event.
+IngestReport ingest_incoming(const IngestOptions& options,
+                             const std::function<void(const std::string&)>& log);
+
+}  // namespace lpicing

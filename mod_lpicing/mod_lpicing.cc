@@ -1,0 +1,610 @@
+// mod_lpicing: the httpd adapter. Owns every httpd type: directives, server
+// config create/merge, the per-child index cache, the hooks that serve
+// /+icing/ URLs, the status handler, the drop-directory watcher and the
+// module record. What to serve is decided by the core (core/serve.h).
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "crypto.h"
+#include "serve.h"
+
+// httpd.h first: the other httpd headers rely on its types.
+#include <httpd.h>
+#include <apr_optional.h>
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_listen.h>
+#include <ap_mpm.h>
+#include <apr_thread_proc.h>
+
+extern "C" {
+extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lpicing_module;
+APLOG_USE_MODULE(lpicing);
+}
+
+namespace {
+
+constexpr const char kHandler[] = "lpicing";
+constexpr const char kStatusHandler[] = "lpicing-status";
+constexpr int kRescanMs = 1000;  // inotify wakes the watcher at once; this is the fallback
+constexpr int kUnset = -1;
+
+struct ServerConf {
+  const char* store;                  // null: module inactive for this server
+  const char* prefix;                 // without trailing slash
+  int current_max_age;
+  const char* current_cache_control;  // precomputed from current_max_age at merge
+  const char* incoming;
+  const char* trusted_key;
+  int keep;
+  const char* tool;
+  lpicing::IndexCache* cache;         // one per child, set in child_init
+};
+
+// One drop directory to watch, gathered from every server in post_config.
+struct IngestJob {
+  const char* incoming;
+  const char* store;
+  const char* trusted_key;
+  const char* tool;
+  int keep;
+};
+
+// The drop-directory watcher: a process forked from httpd's parent, like
+// mod_cgid's daemon, so request-serving children never write to the store.
+struct Watcher {
+  server_rec* server;
+  apr_array_header_t* jobs;  // of IngestJob
+  apr_pool_t* pool;
+  apr_proc_t proc;
+};
+
+// What translate_name resolved, kept for the handler: one revision per request.
+struct RequestState {
+  lpicing::ResolvedFile file;
+};
+
+ServerConf* conf_of(server_rec* s) {
+  return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &lpicing_module));
+}
+
+RequestState* state_of(request_rec* r) {
+  return static_cast<RequestState*>(ap_get_module_config(r->request_config, &lpicing_module));
+}
+
+template <typename T>
+apr_status_t delete_object(void* object) {
+  delete static_cast<T*>(object);
+  return APR_SUCCESS;
+}
+
+// The one place exceptions stop for request hooks.
+template <typename F>
+int guarded(request_rec* r, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error: %s", e.what());
+  } catch (...) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error");
+  }
+  return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+const char* directive_error(cmd_parms* cmd, const char* arg, const char* why) {
+  return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "' ", why, nullptr);
+}
+
+bool parse_int(const char* arg, long min, long max, int* out) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(arg, &end, 10);
+  if (errno || end == arg || *end || v < min || v > max) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool is_candidate_bundle(const char* name) {
+  std::size_t n = std::strlen(name);
+  if (n == 0 || name[0] == '.') return false;
+  auto ends_with = [&](const char* suffix) {
+    std::size_t m = std::strlen(suffix);
+    return n >= m && std::strcmp(name + n - m, suffix) == 0;
+  };
+  return !ends_with(".part") && !ends_with(".tmp");
+}
+
+// Cheap enough for every tick: one readdir of the drop directory.
+bool has_candidate(const char* dir) {
+  DIR* d = opendir(dir);
+  if (!d) return false;
+  bool found = false;
+  while (dirent* e = readdir(d)) {
+    if (!is_candidate_bundle(e->d_name)) continue;
+    struct stat st;
+    std::string path = std::string(dir) + "/" + e->d_name;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      found = true;
+      break;
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+// Runs `lpicing ingest` for one drop directory and copies what it says into
+// the error log, at error level when a bundle was refused or the store failed.
+void run_ingest(const IngestJob& job, server_rec* s) {
+  std::string keep = std::to_string(job.keep);
+  std::vector<const char*> argv = {job.tool, "ingest", "--incoming", job.incoming, "--store", job.store,
+                                   "--keep", keep.c_str()};
+  if (job.trusted_key) {
+    argv.push_back("--trusted-key");
+    argv.push_back(job.trusted_key);
+  }
+  argv.push_back(nullptr);
+
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0301: cannot create a pipe for lpicing ingest");
+    return;
+  }
+  pid_t tool = fork();
+  if (tool == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    closefrom(3);
+    execv(job.tool, const_cast<char* const*>(argv.data()));
+    static const char msg[] = "LPI0305: cannot execute the lpicing tool\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  close(out[1]);
+  if (tool < 0) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0302: cannot fork to run %s", job.tool);
+    close(out[0]);
+    return;
+  }
+  std::string output;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    output.append(buf, static_cast<std::size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(tool, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
+  std::size_t start = 0;
+  while (start < output.size()) {
+    std::size_t end = output.find('\n', start);
+    if (end == std::string::npos) end = output.size();
+    std::string line = output.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    bool good_news = line.rfind("LPI0100", 0) == 0 || line.rfind("LPI0103", 0) == 0;
+    ap_log_error(APLOG_MARK, failed && !good_news ? APLOG_ERR : APLOG_NOTICE, 0, s,
+                 "LPI0300: drop directory %s: %s", job.incoming, line.c_str());
+  }
+}
+
+[[noreturn]] void watcher_main(Watcher* w) {
+  // The parent's handlers only set flags for its own loop: take the defaults back.
+  for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGWINCH, SIGINT, SIGCHLD}) signal(sig, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  pid_t parent = getppid();
+  ap_close_listeners();
+
+  auto* jobs = reinterpret_cast<IngestJob*>(w->jobs->elts);
+  int notify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  for (int i = 0; i < w->jobs->nelts; ++i) {
+    if (notify >= 0 && inotify_add_watch(notify, jobs[i].incoming, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+      ap_log_error(APLOG_MARK, APLOG_WARNING, errno, w->server,
+                   "LPI0306: cannot watch drop directory %s; looking every %d ms instead", jobs[i].incoming,
+                   kRescanMs);
+  }
+  ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->server, "LPI0307: drop-directory watcher started (pid %ld)",
+               static_cast<long>(getpid()));
+  while (getppid() == parent) {
+    try {
+      for (int i = 0; i < w->jobs->nelts; ++i)
+        if (has_candidate(jobs[i].incoming)) run_ingest(jobs[i], w->server);
+    } catch (const std::exception& e) {
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0304: drop-directory watcher: %s", e.what());
+    }
+    pollfd p{notify, POLLIN, 0};
+    if (poll(&p, notify >= 0 ? 1 : 0, kRescanMs) > 0) {
+      char events[4096];
+      while (read(notify, events, sizeof events) > 0) {
+      }
+    }
+  }
+  _exit(0);
+}
+
+apr_status_t start_watcher(Watcher* w);
+
+// httpd tells us about the watcher: restart it if it died, stop it when the
+// configuration that started it goes away (restart or stop).
+void watcher_maintenance(int reason, void* data, apr_wait_t) {
+  auto* w = static_cast<Watcher*>(data);
+  switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST: {
+      apr_proc_other_child_unregister(w);
+      int state = AP_MPMQ_STOPPING;
+      ap_mpm_query(AP_MPMQ_MPM_STATE, &state);
+      if (state != AP_MPMQ_STOPPING) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0308: drop-directory watcher died; starting it again");
+        start_watcher(w);
+      }
+      break;
+    }
+    case APR_OC_REASON_RESTART:
+      apr_proc_other_child_unregister(w);
+      kill(w->proc.pid, SIGTERM);
+      break;
+    case APR_OC_REASON_UNREGISTER:
+      kill(w->proc.pid, SIGTERM);
+      waitpid(w->proc.pid, nullptr, 0);
+      break;
+    default:
+      break;
+  }
+}
+
+apr_status_t start_watcher(Watcher* w) {
+  apr_status_t rv = apr_proc_fork(&w->proc, w->pool);
+  if (rv == APR_INCHILD) watcher_main(w);
+  if (rv != APR_INPARENT) return rv;
+  apr_proc_other_child_register(&w->proc, watcher_maintenance, w, nullptr, w->pool);
+  return APR_SUCCESS;
+}
+
+// The path of the request target exactly as received, without the query
+// (origin-form, or the path of an absolute-form target); null if none.
+char* raw_path(request_rec* r) {
+  const char* t = r->unparsed_uri;
+  if (!t) return nullptr;
+  if (*t != '/') {
+    const char* scheme_end = std::strstr(t, "://");
+    if (!scheme_end) return nullptr;
+    t = std::strchr(scheme_end + 3, '/');
+    if (!t) return nullptr;
+  }
+  const char* q = std::strchr(t, '?');
+  return apr_pstrmemdup(r->pool, t, q ? static_cast<apr_size_t>(q - t) : std::strlen(t));
+}
+
+}  // namespace
+
+extern "C" {
+
+static void* create_server_conf(apr_pool_t* pool, server_rec*) {
+  auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
+  c->current_max_age = kUnset;
+  c->keep = kUnset;
+  return c;
+}
+
+static void* merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
+  auto* base = static_cast<ServerConf*>(base_v);
+  auto* over = static_cast<ServerConf*>(over_v);
+  auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
+  c->store = over->store ? over->store : base->store;
+  c->prefix = over->prefix ? over->prefix : base->prefix;
+  c->current_max_age = over->current_max_age != kUnset ? over->current_max_age : base->current_max_age;
+  c->incoming = over->incoming ? over->incoming : base->incoming;
+  c->trusted_key = over->trusted_key ? over->trusted_key : base->trusted_key;
+  c->keep = over->keep != kUnset ? over->keep : base->keep;
+  c->tool = over->tool ? over->tool : base->tool;
+  return c;
+}
+
+static const char* cmd_store(cmd_parms* cmd, void*, const char* arg) {
+  const char* dir = ap_server_root_relative(cmd->pool, arg);
+  if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
+  conf_of(cmd->server)->store = dir;
+  return nullptr;
+}
+
+static const char* cmd_prefix(cmd_parms* cmd, void*, const char* arg) {
+  std::string p(arg);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.size() < 2 || p[0] != '/') return directive_error(cmd, arg, "must be a URL path like /+icing");
+  for (unsigned char ch : p)
+    if (ch <= 0x20 || ch == 0x7f || ch == '?' || ch == '#' || ch == '%')
+      return directive_error(cmd, arg, "must not contain spaces, control characters, '?', '#' or '%'");
+  conf_of(cmd->server)->prefix = apr_pstrdup(cmd->pool, p.c_str());
+  return nullptr;
+}
+
+static const char* cmd_max_age(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 0, 31536000, &conf_of(cmd->server)->current_max_age))
+    return directive_error(cmd, arg, "is not a number of seconds from 0 to 31536000");
+  return nullptr;
+}
+
+static const char* cmd_incoming(cmd_parms* cmd, void*, const char* arg) {
+  const char* dir = ap_server_root_relative(cmd->pool, arg);
+  if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
+  conf_of(cmd->server)->incoming = dir;
+  return nullptr;
+}
+
+static const char* cmd_trusted_key(cmd_parms* cmd, void*, const char* arg) {
+  const char* file = ap_server_root_relative(cmd->pool, arg);
+  if (!file) return directive_error(cmd, arg, "is not a valid file path");
+  try {
+    apr_file_t* f = nullptr;
+    apr_finfo_t fi;
+    if (apr_file_open(&f, file, APR_READ, 0, cmd->temp_pool) != APR_SUCCESS ||
+        apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size > 65536)
+      return directive_error(cmd, file, "cannot be read (an Ed25519 public key in PEM is expected)");
+    std::string pem(static_cast<std::size_t>(fi.size), '\0');
+    apr_size_t n = pem.size();
+    apr_file_read_full(f, pem.data(), n, &n);
+    apr_file_close(f);
+    pem.resize(n);
+    std::string why;
+    if (!lpicing::ed25519_check_public_key(pem, &why))
+      return directive_error(cmd, file, ("is not an Ed25519 public key in PEM: " + why).c_str());
+  } catch (const std::exception& e) {
+    return directive_error(cmd, file, e.what());
+  }
+  conf_of(cmd->server)->trusted_key = file;
+  return nullptr;
+}
+
+static const char* cmd_keep(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 1, 100000, &conf_of(cmd->server)->keep))
+    return directive_error(cmd, arg, "is not a number of revisions of at least 1");
+  return nullptr;
+}
+
+static const char* cmd_tool(cmd_parms* cmd, void*, const char* arg) {
+  if (arg[0] != '/') return directive_error(cmd, arg, "must be the absolute path of the lpicing program");
+  conf_of(cmd->server)->tool = apr_pstrdup(cmd->pool, arg);
+  return nullptr;
+}
+
+// Fills in defaults, checks the drop-directory settings and starts the watcher.
+static int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  auto* jobs = apr_array_make(pconf, 2, sizeof(IngestJob));
+  for (server_rec* v = s; v; v = v->next) {
+    ServerConf* c = conf_of(v);
+    if (!c->prefix) c->prefix = "/+icing";
+    if (c->current_max_age == kUnset) c->current_max_age = 300;
+    if (c->keep == kUnset) c->keep = 5;
+    if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
+    c->current_cache_control =
+        apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
+    if (!c->incoming) continue;
+    if (!c->store) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "LPI0002: LPIcingIncoming %s is set but LPIcingStore is not",
+                   c->incoming);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    bool seen = false;
+    auto* existing = reinterpret_cast<IngestJob*>(jobs->elts);
+    for (int i = 0; i < jobs->nelts; ++i) seen = seen || std::strcmp(existing[i].incoming, c->incoming) == 0;
+    if (seen) continue;
+    if (access(c->tool, X_OK) != 0) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, errno, v,
+                   "LPI0003: LPIcingIncoming needs the lpicing program, not found at %s (set LPIcingTool)", c->tool);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    auto* job = static_cast<IngestJob*>(apr_array_push(jobs));
+    *job = IngestJob{c->incoming, c->store, c->trusted_key, c->tool, c->keep};
+  }
+  if (jobs->nelts == 0 || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+
+  auto* w = static_cast<Watcher*>(apr_pcalloc(pconf, sizeof(Watcher)));
+  w->server = s;
+  w->jobs = jobs;
+  w->pool = pconf;
+  apr_status_t rv = start_watcher(w);
+  if (rv != APR_SUCCESS) {
+    ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LPI0005: cannot start the drop-directory watcher");
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  return OK;
+}
+
+// One index cache per child, shared by its threads and every virtual host.
+static void child_init(apr_pool_t* pchild, server_rec* s) {
+  lpicing::IndexCache* cache = nullptr;
+  try {
+    cache = new lpicing::IndexCache();
+  } catch (...) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "LPI0006: cannot create the index cache; icing is not served");
+    return;
+  }
+  apr_pool_cleanup_register(pchild, cache, delete_object<lpicing::IndexCache>, apr_pool_cleanup_null);
+  for (server_rec* v = s; v; v = v->next)
+    if (conf_of(v)->store) conf_of(v)->cache = cache;
+}
+
+// Claims PREFIX/ URLs after httpd decoded and normalised the path (so
+// %2e%2e, %00 and %2F never get here), resolving the revision exactly once.
+static int translate_name(request_rec* r) {
+  ServerConf* c = conf_of(r->server);
+  if (!c->store || !c->cache || r->main) return DECLINED;
+  std::size_t n = std::strlen(c->prefix);
+  if (std::strncmp(r->uri, c->prefix, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) return DECLINED;
+  return guarded(r, [&]() -> int {
+    // One URL per file: the path as sent, decoded but not normalised, so
+    // dot segments, "//" and the like never reach another file.
+    // (httpd has already normalised r->parsed_uri.path, so go back to the request line.)
+    char* path = raw_path(r);
+    int bad = path ? ap_unescape_url(path) : HTTP_NOT_FOUND;
+    if (bad == OK && (std::strncmp(path, c->prefix, n) != 0 || (path[n] != '/' && path[n] != '\0')))
+      bad = HTTP_NOT_FOUND;
+    if (bad != OK) {
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return bad;
+    }
+    const char* accept = apr_table_get(r->headers_in, "Accept-Encoding");
+    auto* st = new RequestState{lpicing::resolve_request(*c->cache, c->store, path + n, accept ? accept : "")};
+    apr_pool_cleanup_register(r->pool, st, delete_object<RequestState>, apr_pool_cleanup_null);
+    const lpicing::ResolvedFile& f = st->file;
+    if (f.status == lpicing::ResolveStatus::error) {
+      ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0101: revision %s cannot be served: %s", f.revision.c_str(),
+                    f.error.c_str());
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (f.status != lpicing::ResolveStatus::found) {
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0102: %s: not in %s", r->uri,
+                    f.revision.empty() ? "any revision" : f.revision.c_str());
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return HTTP_NOT_FOUND;
+    }
+    ap_set_module_config(r->request_config, &lpicing_module, st);
+    // mod_mime types the response by this name: the asset's, never its variant's.
+    std::size_t name_len = f.file.size() - (f.encoding == lpicing::Encoding::identity ? 0 : 3);
+    r->filename = apr_pstrmemdup(r->pool, f.file.data(), name_len);
+    r->handler = kHandler;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0103: %s: revision %s, %s, %s", r->uri, f.revision.c_str(),
+                  f.entry->path.c_str(),
+                  f.encoding == lpicing::Encoding::identity ? "identity" : lpicing::content_encoding(f.encoding).data());
+    return OK;
+  });
+}
+
+// Our files are in the store, not under a <Directory>: skip the directory walk.
+static int map_to_storage(request_rec* r) { return state_of(r) ? OK : DECLINED; }
+
+// An AddHandler matching an asset's extension must never run it.
+static int fixups(request_rec* r) {
+  if (state_of(r)) r->handler = kHandler;
+  return DECLINED;
+}
+
+static int serve_asset(request_rec* r, RequestState* st) {
+  ServerConf* c = conf_of(r->server);
+  const lpicing::ResolvedFile& f = st->file;
+  r->allowed |= (AP_METHOD_BIT << M_GET);
+  if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+
+  apr_file_t* fd = nullptr;
+  apr_status_t rv = apr_file_open(&fd, f.file.c_str(), APR_READ | APR_BINARY | APR_SENDFILE_ENABLED, 0, r->pool);
+  if (rv != APR_SUCCESS) {
+    // Pruned between resolving and opening: as absent as it now is.
+    ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
+                  "LPI0104: cannot open %s", f.file.c_str());
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+  }
+  auto etag = lpicing::format_etag(f.sha256);
+  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
+  apr_table_setn(r->headers_out, "Cache-Control",
+                 f.kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
+                                                        : c->current_cache_control);
+  if (f.vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+  r->content_encoding = f.encoding == lpicing::Encoding::identity
+                            ? nullptr
+                            : apr_pstrdup(r->pool, lpicing::content_encoding(f.encoding).data());
+  if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
+  ap_update_mtime(r, apr_time_from_sec(f.entry->mtime));
+  ap_set_last_modified(r);
+  ap_set_content_length(r, static_cast<apr_off_t>(f.size));
+
+  int status = ap_meets_conditions(r);
+  if (status != OK) {
+    apr_file_close(fd);
+    r->status = status;
+    return status;
+  }
+  // A file bucket, so the core can use sendfile; the byterange filter does Range.
+  apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+  apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
+  APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+  rv = ap_pass_brigade(r->output_filters, bb);
+  return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+}
+
+static int handler(request_rec* r) {
+  if (RequestState* st = state_of(r)) return guarded(r, [&] { return serve_asset(r, st); });
+  if (!r->handler || std::strcmp(r->handler, kStatusHandler) != 0) return DECLINED;
+  return guarded(r, [&]() -> int {
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    ServerConf* c = conf_of(r->server);
+    if (!c->store) return HTTP_NOT_FOUND;
+    std::string body = lpicing::status_json(c->store, c->cache);
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
+    if (!r->header_only) ap_rwrite(body.data(), static_cast<int>(body.size()), r);
+    return OK;
+  });
+}
+
+static void register_hooks(apr_pool_t*) {
+  ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
+  // Before mod_alias and mod_rewrite: the prefix belongs to the store.
+  ap_hook_translate_name(translate_name, nullptr, nullptr, APR_HOOK_FIRST);
+  ap_hook_map_to_storage(map_to_storage, nullptr, nullptr, APR_HOOK_FIRST);
+  ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_LAST);
+  ap_hook_handler(handler, nullptr, nullptr, APR_HOOK_FIRST);
+}
+
+#define LPI_CMD(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
+
+static const command_rec lpicing_cmds[] = {
+    AP_INIT_TAKE1("LPIcingStore", LPI_CMD(cmd_store), nullptr, RSRC_CONF,
+                  "DIR: the revision store (module inactive without it)"),
+    AP_INIT_TAKE1("LPIcingPrefix", LPI_CMD(cmd_prefix), nullptr, RSRC_CONF, "URL-PATH: URL prefix (default /+icing)"),
+    AP_INIT_TAKE1("LPIcingCurrentMaxAge", LPI_CMD(cmd_max_age), nullptr, RSRC_CONF,
+                  "SECONDS: max-age of unversioned URLs (default 300)"),
+    AP_INIT_TAKE1("LPIcingIncoming", LPI_CMD(cmd_incoming), nullptr, RSRC_CONF,
+                  "DIR: drop directory; a bundle renamed into it is deployed within 2 s"),
+    AP_INIT_TAKE1("LPIcingTrustedKey", LPI_CMD(cmd_trusted_key), nullptr, RSRC_CONF,
+                  "FILE: Ed25519 public key (PEM); only bundles signed with it are deployed from the drop directory"),
+    AP_INIT_TAKE1("LPIcingKeep", LPI_CMD(cmd_keep), nullptr, RSRC_CONF,
+                  "N: revisions kept when the drop directory deploys (default 5)"),
+    AP_INIT_TAKE1("LPIcingTool", LPI_CMD(cmd_tool), nullptr, RSRC_CONF,
+                  "PATH: the lpicing program the drop-directory watcher runs (default " LPICING_TOOL_DEFAULT ")"),
+    {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
+
+module AP_MODULE_DECLARE_DATA lpicing_module = {
+    STANDARD20_MODULE_STUFF,
+    nullptr,  // per-directory config: none, the module works per server
+    nullptr,
+    create_server_conf,
+    merge_server_conf,
+    lpicing_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+
+}  // extern "C"

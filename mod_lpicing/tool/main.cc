@@ -1,0 +1,391 @@
+// The lpicing command: pack, verify, deploy, list, activate, prune and ingest asset
+// bundles. Argument parsing and output only; the work is in lpicing_core.
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bundle.h"
+#include "crypto.h"
+#include "fsutil.h"
+#include "pack.h"
+#include "store.h"
+
+namespace {
+
+constexpr int kExitUsage = 64;
+
+const char kUsage[] =
+    "usage: lpicing pack SRC-DIR -r REV [-k PRIVATE-KEY] -o OUT\n"
+    "       lpicing verify BUNDLE [--trusted-key PUB] [LIMITS]\n"
+    "       lpicing deploy BUNDLE --store DIR [--no-activate] [--trusted-key PUB] [--keep N] [LIMITS]\n"
+    "       lpicing list --store DIR [--json]\n"
+    "       lpicing activate REV --store DIR\n"
+    "       lpicing prune --store DIR --keep N\n"
+    "       lpicing ingest --incoming DIR --store DIR [--keep N] [--trusted-key PUB] [LIMITS]\n"
+    "LIMITS: --max-entries N (100000)  --max-bytes N (2147483648)  --max-ratio X (100)\n";
+
+const char kHelp[] =
+    "\n"
+    "Bundles are tar archives (plain, gzip, xz or zstd) holding REVISION, SHA256SUMS,\n"
+    "optionally SHA256SUMS.sig (Ed25519 over SHA256SUMS) and the asset files.\n"
+    "Exit codes: 0 ok, 2 bundle rejected or unknown revision, 3 store or I/O error, 64 usage.\n"
+    "ingest deploys every ready file of the drop directory (not starting with '.', not\n"
+    "ending in .part or .tmp: copy as NAME.part, then rename to NAME), oldest first;\n"
+    "rejected bundles move to DIR/rejected/ with a NAME.reason file.\n";
+
+struct Args {
+  std::string verb;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;
+  std::set<std::string> flags;
+};
+
+int usage(const std::string& problem) {
+  fprintf(stderr, "lpicing: %s\n%s", problem.c_str(), kUsage);
+  return kExitUsage;
+}
+
+int fail(int code, const std::string& message) {
+  fprintf(stderr, "lpicing: %s\n", message.c_str());
+  return code;
+}
+
+const std::map<std::string, std::string>& aliases() {
+  static const std::map<std::string, std::string> a = {
+      {"-r", "--revision"}, {"-k", "--key"}, {"-o", "--output"}};
+  return a;
+}
+
+const std::set<std::string>& value_options() {
+  static const std::set<std::string> v = {"--revision", "--key", "--output", "--store",
+                                          "--trusted-key", "--keep", "--incoming",
+                                          "--max-entries", "--max-bytes", "--max-ratio"};
+  return v;
+}
+
+// Returns an error text, or "" when the arguments parse.
+std::string parse(int argc, char** argv, Args* args) {
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 1 && a[0] == '-') {
+      std::string value;
+      bool has_value = false;
+      std::size_t eq = a.find('=');
+      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        has_value = true;
+      }
+      auto al = aliases().find(a);
+      if (al != aliases().end()) a = al->second;
+      if (value_options().count(a)) {
+        if (!has_value) {
+          if (i + 1 >= argc) return "option " + a + " needs a value";
+          value = argv[++i];
+        }
+        if (args->values.count(a)) return "option " + a + " given twice";
+        args->values[a] = value;
+      } else if (a == "--no-activate" || a == "--json") {
+        if (has_value) return "option " + a + " takes no value";
+        args->flags.insert(a);
+      } else {
+        return "unknown option " + std::string(argv[i]);
+      }
+    } else {
+      args->positional.push_back(a);
+    }
+  }
+  return "";
+}
+
+bool parse_u64(const std::string& s, std::uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// Checks that only `allowed` options were given and `npos` positionals.
+std::string check_shape(const Args& args, const std::set<std::string>& allowed,
+                        const std::set<std::string>& required, std::size_t npos,
+                        const char* positional_name) {
+  for (auto& [k, v] : args.values)
+    if (!allowed.count(k)) return "option " + k + " does not apply to " + args.verb;
+  for (auto& f : args.flags)
+    if (!allowed.count(f)) return "option " + f + " does not apply to " + args.verb;
+  for (auto& r : required)
+    if (!args.values.count(r)) return args.verb + " needs " + r;
+  if (args.positional.size() != npos) {
+    if (npos == 0) return args.verb + " takes no argument " + args.positional[0];
+    return args.verb + " needs exactly one " + positional_name;
+  }
+  return "";
+}
+
+// Fills limits and the trusted key; returns "" or a usage error. *io_error is set
+// instead when the key file cannot be used.
+std::string bundle_options(const Args& args, lpicing::BundleOptions* o, std::string* io_error) {
+  std::uint64_t n;
+  auto it = args.values.find("--max-entries");
+  if (it != args.values.end()) {
+    if (!parse_u64(it->second, &n) || n == 0) return "--max-entries needs a positive number";
+    o->limits.max_entries = n;
+  }
+  it = args.values.find("--max-bytes");
+  if (it != args.values.end()) {
+    if (!parse_u64(it->second, &n) || n == 0) return "--max-bytes needs a positive number";
+    o->limits.max_bytes = n;
+  }
+  it = args.values.find("--max-ratio");
+  if (it != args.values.end()) {
+    char* end = nullptr;
+    double r = strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end || !(r > 0)) return "--max-ratio needs a positive number";
+    o->limits.max_ratio = r;
+  }
+  it = args.values.find("--trusted-key");
+  if (it != args.values.end()) {
+    std::string error;
+    if (!lpicing::read_file(it->second, 1 << 16, &o->trusted_key_pem, &error)) {
+      *io_error = "cannot read trusted key: " + error;
+    } else if (!lpicing::ed25519_check_public_key(o->trusted_key_pem, &error)) {
+      *io_error = "trusted key " + lpicing::quote(it->second) + " is unusable: " + error;
+    }
+  }
+  return "";
+}
+
+void fault_injection(const char* step) {
+  // Crash-consistency tests kill the tool at a chosen step of a store change.
+  const char* f = getenv("LPICING_FAULT");
+  if (f && strcmp(f, step) == 0) raise(SIGKILL);
+}
+
+std::string iso_time(std::int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
+int cmd_pack(const Args& args) {
+  std::string e = check_shape(args, {"--revision", "--key", "--output"}, {"--revision", "--output"},
+                              1, "SRC-DIR");
+  if (!e.empty()) return usage(e);
+  lpicing::PackOptions o;
+  o.source_dir = args.positional[0];
+  o.revision = args.values.at("--revision");
+  o.output = args.values.at("--output");
+  if (!lpicing::is_valid_revision_id(o.revision))
+    return usage("revision id " + lpicing::quote(o.revision) +
+                 " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  auto key = args.values.find("--key");
+  if (key != args.values.end()) {
+    std::string error;
+    if (!lpicing::read_file(key->second, 1 << 16, &o.private_key_pem, &error))
+      return fail(3, "cannot read private key: " + error);
+  }
+  if (auto err = lpicing::pack_bundle(o)) return fail(3, "cannot pack " + lpicing::quote(o.source_dir) + ": " + *err);
+  printf("packed revision %s into %s\n", o.revision.c_str(), o.output.c_str());
+  return 0;
+}
+
+const std::set<std::string> kLimitOptions = {"--max-entries", "--max-bytes", "--max-ratio",
+                                             "--trusted-key"};
+
+std::set<std::string> with_limits(std::set<std::string> s) {
+  s.insert(kLimitOptions.begin(), kLimitOptions.end());
+  return s;
+}
+
+int cmd_verify(const Args& args) {
+  std::string e = check_shape(args, with_limits({}), {}, 1, "BUNDLE");
+  if (!e.empty()) return usage(e);
+  lpicing::BundleOptions o;
+  std::string io_error;
+  e = bundle_options(args, &o, &io_error);
+  if (!e.empty()) return usage(e);
+  if (!io_error.empty()) return fail(3, io_error);
+  lpicing::Bundle bundle;
+  if (auto err = lpicing::read_bundle(args.positional[0], o, -1, &bundle))
+    return fail(2, "rejected bundle " + lpicing::quote(args.positional[0]) + ": " + err->message());
+  printf("bundle %s is valid: revision %s, %zu files%s\n", args.positional[0].c_str(),
+         bundle.revision.c_str(), bundle.files.size(),
+         bundle.signature_verified ? ", signature verified"
+         : bundle.signature        ? ", signed (no trusted key given, signature not checked)"
+                                   : ", unsigned");
+  return 0;
+}
+
+bool parse_keep(const Args& args, std::optional<std::size_t>* keep, std::string* error) {
+  auto it = args.values.find("--keep");
+  if (it == args.values.end()) return true;
+  std::uint64_t n;
+  if (!parse_u64(it->second, &n) || n == 0) {
+    *error = "--keep needs a number of revisions, at least 1";
+    return false;
+  }
+  *keep = static_cast<std::size_t>(n);
+  return true;
+}
+
+int cmd_deploy(const Args& args) {
+  std::string e = check_shape(args, with_limits({"--store", "--no-activate", "--keep"}), {"--store"}, 1,
+                              "BUNDLE");
+  if (!e.empty()) return usage(e);
+  lpicing::DeployOptions o;
+  std::string io_error;
+  e = bundle_options(args, &o.bundle, &io_error);
+  if (!e.empty() || !parse_keep(args, &o.keep, &e)) return usage(e);
+  if (!io_error.empty()) return fail(3, io_error);
+  o.activate = !args.flags.count("--no-activate");
+  o.on_step = fault_injection;
+  auto r = lpicing::deploy_bundle(args.values.at("--store"), args.positional[0], o);
+  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
+  printf("deployed revision %s%s%s\n", r.revision.c_str(),
+         r.unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",
+         o.activate ? ", now current" : "");
+  for (auto& p : r.pruned) printf("pruned revision %s\n", p.c_str());
+  return 0;
+}
+
+int cmd_list(const Args& args) {
+  std::string e = check_shape(args, {"--store", "--json"}, {"--store"}, 0, "");
+  if (!e.empty()) return usage(e);
+  lpicing::StoreListing l;
+  std::string error;
+  if (!lpicing::list_store(args.values.at("--store"), &l, &error)) return fail(3, error);
+  if (args.flags.count("--json")) {
+    std::string out = "{\"current\":" + (l.current.empty() ? "null" : json_string(l.current)) +
+                      ",\"previous\":" + (l.previous.empty() ? "null" : json_string(l.previous)) +
+                      ",\"revisions\":[";
+    bool first = true;
+    for (auto& r : l.revisions) {
+      if (!first) out += ",";
+      first = false;
+      out += "{\"revision\":" + json_string(r.revision) +
+             ",\"current\":" + (r.revision == l.current ? "true" : "false") +
+             ",\"previous\":" + (r.revision == l.previous ? "true" : "false") +
+             ",\"deployed\":" + std::to_string(r.deployed) +
+             ",\"files\":" + std::to_string(r.file_count) +
+             ",\"bytes\":" + std::to_string(r.total_bytes) +
+             ",\"sums_sha256\":" + json_string(r.sums_sha256_hex) + "}";
+    }
+    printf("%s]}\n", out.c_str());
+    return 0;
+  }
+  for (auto& r : l.revisions) {
+    printf("%c %-24s %s %8llu files %12llu bytes%s%s\n", r.revision == l.current ? '*' : ' ',
+           r.revision.c_str(), iso_time(r.deployed).c_str(),
+           static_cast<unsigned long long>(r.file_count),
+           static_cast<unsigned long long>(r.total_bytes),
+           r.revision == l.current ? "  current" : r.revision == l.previous ? "  previous" : "",
+           r.index_ok ? "" : "  (INDEX unreadable)");
+  }
+  return 0;
+}
+
+int cmd_activate(const Args& args) {
+  std::string e = check_shape(args, {"--store"}, {"--store"}, 1, "REV");
+  if (!e.empty()) return usage(e);
+  auto r = lpicing::activate_revision(args.values.at("--store"), args.positional[0], fault_injection);
+  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
+  printf("revision %s is current\n", args.positional[0].c_str());
+  return 0;
+}
+
+int cmd_prune(const Args& args) {
+  std::string e = check_shape(args, {"--store", "--keep"}, {"--store", "--keep"}, 0, "");
+  std::optional<std::size_t> keep;
+  if (!e.empty() || !parse_keep(args, &keep, &e)) return usage(e);
+  auto r = lpicing::prune_store(args.values.at("--store"), *keep, 0, fault_injection);
+  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
+  for (auto& p : r.pruned) printf("pruned revision %s\n", p.c_str());
+  return 0;
+}
+
+int cmd_ingest(const Args& args) {
+  std::string e = check_shape(args, with_limits({"--store", "--incoming", "--keep"}),
+                              {"--store", "--incoming"}, 0, "");
+  if (!e.empty()) return usage(e);
+  lpicing::IngestOptions o;
+  std::string io_error;
+  e = bundle_options(args, &o.deploy.bundle, &io_error);
+  if (!e.empty() || !parse_keep(args, &o.deploy.keep, &e)) return usage(e);
+  if (!io_error.empty()) {
+    fprintf(stderr, "LPI0102: %s\n", io_error.c_str());
+    return 3;
+  }
+  o.incoming_dir = args.values.at("--incoming");
+  o.store_dir = args.values.at("--store");
+  o.deploy.on_step = fault_injection;
+  auto report = lpicing::ingest_incoming(o, [](const std::string& line) {
+    fprintf(stderr, "%s\n", line.c_str());
+  });
+  return lpicing::exit_code(report.status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage("no command given");
+  std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    printf("%s%s", kUsage, kHelp);
+    return 0;
+  }
+  for (int i = 2; i < argc; ++i) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      printf("%s%s", kUsage, kHelp);
+      return 0;
+    }
+  }
+  Args args;
+  args.verb = verb;
+  std::string e = parse(argc, argv, &args);
+  if (!e.empty()) return usage(e);
+  try {
+    if (verb == "pack") return cmd_pack(args);
+    if (verb == "verify") return cmd_verify(args);
+    if (verb == "deploy") return cmd_deploy(args);
+    if (verb == "list") return cmd_list(args);
+    if (verb == "activate") return cmd_activate(args);
+    if (verb == "prune") return cmd_prune(args);
+    if (verb == "ingest") return cmd_ingest(args);
+  } catch (const std::exception& ex) {
+    return fail(3, ex.what());
+  }
+  return usage("unknown command " + lpicing::quote(verb));
+}

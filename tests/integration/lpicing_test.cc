@@ -1,0 +1,455 @@
+// mod_lpicing against a real httpd, with bundles packed and deployed by the
+// real lpicing tool: headers, negotiation, revisions, rollback, hostile URLs,
+// the status handler and the drop directory.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "client.h"
+#include "crypto.h"
+#include "httpd.h"
+
+namespace lpweb::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string css_for(const std::string& marker) {
+  std::string css = "/* " + marker + " */\n";
+  for (int i = 0; i < 200; ++i) css += ".rule-" + std::to_string(i) + " { color: #123456; margin: 0 auto; }\n";
+  return css;
+}
+
+std::string etag_of(const std::string& bytes) {
+  return "\"" + lpicing::to_hex(lpicing::sha256_of(bytes)).substr(0, 32) + "\"";
+}
+
+// Polls `condition` until it holds or `seconds` pass.
+template <typename F>
+bool eventually(F condition, double seconds) {
+  auto start = Clock::now();
+  while (!condition()) {
+    if (std::chrono::duration<double>(Clock::now() - start).count() > seconds) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
+  }
+  return true;
+}
+
+CommandResult tool(std::vector<std::string> args) {
+  args.insert(args.begin(), LPWEB_LPICING_TOOL);
+  return run_command(args);
+}
+
+class IcingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = make_temp_dir("icing");
+    store_ = work_ + "/store";
+    incoming_ = work_ + "/incoming";
+    mkdir(incoming_.c_str(), 0755);
+  }
+  void TearDown() override {
+    if (httpd_) {
+      httpd_->stop();
+      auto errors = httpd_->unexpected_errors(allowed_errors_);
+      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
+    }
+    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
+  }
+
+  // A source tree for revision `rev` whose files name the revision.
+  std::string make_source(const std::string& rev) {
+    std::string src = work_ + "/src-" + rev;
+    std::filesystem::create_directories(src + "/css");
+    std::filesystem::create_directories(src + "/js");
+    std::filesystem::create_directories(src + "/img");
+    write_file(src + "/css/app.css", css_for("revision " + rev));
+    write_file(src + "/js/app.js", "window.lpRevision = '" + rev + "';\n" + std::string(600, ' ') + "//\n");
+    std::string png = "\x89PNG\r\n\x1a\n" + rev;
+    for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131 + rev.size()) & 0xff));
+    write_file(src + "/img/logo.png", png);
+    write_file(src + "/hello world.txt", "hello from " + rev + "\n");
+    write_file(src + "/.hidden", "hidden " + rev + "\n");
+    return src;
+  }
+
+  std::string pack(const std::string& rev) {
+    std::string out = work_ + "/bundle-" + rev + ".tar.gz";
+    CommandResult r = tool({"pack", make_source(rev), "-r", rev, "-o", out});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return out;
+  }
+
+  void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"deploy", pack(rev), "--store", store_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult r = tool(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  void start(const std::string& extra_config = "") {
+    HttpdOptions o;
+    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+    o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n"
+               "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n" + extra_config;
+    httpd_ = std::make_unique<Httpd>(o);
+    std::string error;
+    ASSERT_TRUE(httpd_->start(&error)) << error;
+  }
+
+  Response get(const std::string& target, std::vector<std::string> headers = {}, const std::string& method = "GET") {
+    Request req;
+    req.target = target;
+    req.headers = std::move(headers);
+    req.method = method;
+    return fetch(httpd_->port(), req);
+  }
+
+  std::string stored(const std::string& rev, const std::string& path) {
+    return read_file(store_ + "/revisions/" + rev + "/files/" + path);
+  }
+
+  std::string work_, store_, incoming_;
+  std::unique_ptr<Httpd> httpd_;
+  std::vector<std::string> allowed_errors_;
+};
+
+// ---- one asset, every header ------------------------------------------------------
+
+TEST_F(IcingTest, VersionedAssetCarriesImmutableCachingAndStrongETag) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/rev100/css/app.css");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, css_for("revision 100"));
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(r.header("etag"), etag_of(css_for("revision 100")));
+  EXPECT_EQ(r.header("content-type"), "text/css");
+  EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
+  EXPECT_FALSE(r.header("last-modified").empty());
+  EXPECT_EQ(r.header_count("content-encoding"), 0);
+}
+
+TEST_F(IcingTest, ContentTypeComesFromHttpdMimeTypes) {
+  deploy("100");
+  start();
+  EXPECT_EQ(get("/+icing/rev100/img/logo.png").header("content-type"), "image/png");
+  EXPECT_EQ(get("/+icing/rev100/js/app.js").header("content-type"), "text/javascript");
+  EXPECT_EQ(get("/+icing/rev100/hello%20world.txt").header("content-type"), "text/plain");
+}
+
+TEST_F(IcingTest, BrotliChosenWhenAccepted) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip, deflate, br"});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-encoding"), "br");
+  EXPECT_EQ(r.body, stored("100", "css/app.css.br"));
+  EXPECT_LT(r.body.size(), css_for("revision 100").size());
+  EXPECT_EQ(r.header("etag"), etag_of(stored("100", "css/app.css.br")));
+  EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+}
+
+TEST_F(IcingTest, QValuesDecide) {
+  deploy("100");
+  start();
+  Response gz = get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0.5, gzip;q=1"});
+  EXPECT_EQ(gz.header("content-encoding"), "gzip");
+  EXPECT_EQ(gz.body, stored("100", "css/app.css.gz"));
+  Response none = get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0, gzip;q=0"});
+  EXPECT_EQ(none.header_count("content-encoding"), 0);
+  EXPECT_EQ(none.body, css_for("revision 100"));
+}
+
+TEST_F(IcingTest, AssetWithoutVariantsHasNoVaryAndIgnoresIdentityQZero) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/rev100/img/logo.png", {"Accept-Encoding: br, identity;q=0"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header_count("vary"), 0);
+  EXPECT_EQ(r.header_count("content-encoding"), 0);
+}
+
+TEST_F(IcingTest, IfNoneMatchGives304) {
+  deploy("100");
+  start();
+  std::string etag = get("/+icing/rev100/css/app.css").header("etag");
+  Response r = get("/+icing/rev100/css/app.css", {"If-None-Match: " + etag});
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.header("etag"), etag);
+  EXPECT_EQ(get("/+icing/rev100/css/app.css", {"If-None-Match: \"other\""}).status, 200);
+}
+
+TEST_F(IcingTest, IfModifiedSinceGives304) {
+  deploy("100");
+  start();
+  std::string lm = get("/+icing/rev100/img/logo.png").header("last-modified");
+  EXPECT_EQ(get("/+icing/rev100/img/logo.png", {"If-Modified-Since: " + lm}).status, 304);
+}
+
+TEST_F(IcingTest, RangeIsServedByHttpd) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/rev100/css/app.css", {"Range: bytes=3-12"});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, css_for("revision 100").substr(3, 10));
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
+}
+
+TEST_F(IcingTest, HeadHasLengthButNoBody) {
+  deploy("100");
+  start();
+  RawResponse r = raw_request(httpd_->port(), "HEAD /+icing/rev100/js/app.js HTTP/1.1\r\nHost: localhost\r\n"
+                                              "Connection: close\r\n\r\n");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.header("content-length"), std::to_string(stored("100", "js/app.js").size()));
+  EXPECT_EQ(r.raw.substr(r.raw.find("\r\n\r\n") + 4), "");
+}
+
+TEST_F(IcingTest, PostIsNotAllowed) {
+  deploy("100");
+  start();
+  Request req;
+  req.method = "POST";
+  req.target = "/+icing/rev100/js/app.js";
+  req.body = "x";
+  EXPECT_EQ(fetch(httpd_->port(), req).status, 405);
+}
+
+// ---- revisions ----------------------------------------------------------------------
+
+TEST_F(IcingTest, UnversionedUrlServesCurrentWithShortMaxAge) {
+  deploy("100");
+  start("LPIcingCurrentMaxAge 120\n");
+  Response r = get("/+icing/css/app.css");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, css_for("revision 100"));
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=120");
+}
+
+TEST_F(IcingTest, UnknownRevisionOrFileIs404NoStore) {
+  deploy("100");
+  start();
+  for (const char* t : {"/+icing/rev999/css/app.css", "/+icing/rev100/css/missing.css", "/+icing/missing.css"}) {
+    Response r = get(t);
+    EXPECT_EQ(r.status, 404) << t;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << t;
+  }
+}
+
+TEST_F(IcingTest, OldRevisionStillServedAfterNewOneIsActivated) {
+  deploy("100");
+  start();
+  deploy("101");
+  EXPECT_EQ(get("/+icing/rev100/css/app.css").body, css_for("revision 100"));
+  EXPECT_EQ(get("/+icing/rev101/css/app.css").body, css_for("revision 101"));
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
+}
+
+TEST_F(IcingTest, NoActivateLeavesCurrentAlone) {
+  deploy("100");
+  start();
+  deploy("101", {"--no-activate"});
+  EXPECT_EQ(get("/+icing/rev101/css/app.css").status, 200);
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
+}
+
+TEST_F(IcingTest, ActivateRollsBackAndForward) {
+  deploy("100");
+  deploy("101");
+  start();
+  ASSERT_EQ(tool({"activate", "100", "--store", store_}).exit_code, 0);
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
+  ASSERT_EQ(tool({"activate", "101", "--store", store_}).exit_code, 0);
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
+  CommandResult unknown = tool({"activate", "555", "--store", store_});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
+}
+
+TEST_F(IcingTest, PrunedRevisionIs404) {
+  deploy("100");
+  start();
+  ASSERT_EQ(get("/+icing/rev100/css/app.css").status, 200);  // cached in a child
+  deploy("101");
+  deploy("102");
+  // Within the one-hour grace nothing may be pruned; remove by hand as an old revision would be.
+  remove_tree(store_ + "/revisions/100");
+  Response r = get("/+icing/rev100/css/app.css");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+}
+
+// ---- hostile and odd URLs -------------------------------------------------------------
+
+TEST_F(IcingTest, TraversalNeverLeavesTheRevision) {
+  deploy("100");
+  deploy("101");
+  start();
+  write_file(httpd_->path("htdocs/secret.txt"), "TOP-SECRET\n");
+  const std::string rev101_css = css_for("revision 101");
+  for (const char* t :
+       {"/+icing/rev100/../rev101/css/app.css", "/+icing/rev100/%2e%2e/rev101/css/app.css",
+        "/+icing/rev100/.%2e/rev101/css/app.css", "/+icing/rev100%2F..%2Frev101/css/app.css",
+        "/+icing/rev100/%2e%2e/%2e%2e/%2e%2e/htdocs/secret.txt", "/+icing/rev100/..%5c..%5cINDEX",
+        "/+icing/rev100/..\\..\\INDEX", "/+icing/rev100/%c0%ae%c0%ae/INDEX", "/+icing/rev100/%c0%ae%c0%ae/rev101/css/app.css",
+        "/+icing/rev100/css/app.css%00.txt", "/+icing/rev100/%00", "/+icing/rev100/%%32%65%%32%65/INDEX",
+        "/+icing/rev100/%252e%252e/INDEX", "/+icing/rev100/../../htdocs/secret.txt", "/+icing/rev100/css/../../INDEX",
+        "/+icing/rev100//etc/passwd", "/+icing/rev100/%2Fetc%2Fpasswd"}) {
+    RawResponse r = raw_request(httpd_->port(), std::string("GET ") + t + " HTTP/1.1\r\nHost: localhost\r\n"
+                                                "Connection: close\r\n\r\n");
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << t << " gave " << r.status;
+    EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << t;
+    EXPECT_EQ(r.body.find("revision 101"), std::string::npos) << t;
+    EXPECT_EQ(r.body.find("lpicing-index"), std::string::npos) << t;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << t;
+  }
+  allowed_errors_ = {"AH10244", "AH10245"};  // httpd's own "invalid URI path" notes
+}
+
+TEST_F(IcingTest, DirectoriesMetadataAndHiddenFilesAre404) {
+  deploy("100");
+  start();
+  for (const char* t : {"/+icing/rev100/", "/+icing/rev100", "/+icing/rev100/css", "/+icing/rev100/css/",
+                        "/+icing/rev100/SHA256SUMS", "/+icing/rev100/REVISION", "/+icing/rev100/INDEX",
+                        "/+icing/rev100/.hidden", "/+icing/.hidden", "/+icing/", "/+icing", "/+icing/revisions/100/INDEX",
+                        "/+icing/rev100/files/css/app.css", "/+icing/current/css/app.css"}) {
+    Response r = get(t);
+    EXPECT_EQ(r.status, 404) << t;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << t;
+  }
+}
+
+TEST_F(IcingTest, ConfiguredPrefixIsUsedAndOtherUrlsAreLeftAlone) {
+  deploy("100");
+  start("LPIcingPrefix /static/\n");
+  EXPECT_EQ(get("/static/rev100/js/app.js").status, 200);
+  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 404);
+  EXPECT_EQ(get("/staticx/rev100/js/app.js").status, 404);
+  Response index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("production"), std::string::npos);
+}
+
+TEST_F(IcingTest, AddHandlerCannotRunAnAsset) {
+  deploy("100");
+  start("AddHandler lpweb-nonexistent-handler .js\n");
+  Response r = get("/+icing/rev100/js/app.js");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, stored("100", "js/app.js"));
+}
+
+// ---- status ---------------------------------------------------------------------------
+
+TEST_F(IcingTest, StatusReportsCurrentAndEveryRevision) {
+  deploy("100");
+  deploy("101");
+  start();
+  Response r = get("/lpicing-status");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_NE(r.body.find("\"current\": \"101\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"revision\": \"100\""), std::string::npos) << r.body;
+  std::string sums = lpicing::to_hex(lpicing::sha256_of(read_file(store_ + "/revisions/100/SHA256SUMS")));
+  EXPECT_NE(r.body.find("\"sha256sums\": \"" + sums + "\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"files\": 4"), std::string::npos) << r.body;
+}
+
+// ---- the drop directory -------------------------------------------------------------------
+
+class DropTest : public IcingTest {
+ protected:
+  void start_watching() {
+    start("LPIcingIncoming \"" + incoming_ + "\"\nLPIcingKeep 3\n");
+  }
+  // Copies the bundle as NAME.part, then renames it: the documented way to drop.
+  void drop(const std::string& bundle, const std::string& name) {
+    std::filesystem::copy_file(bundle, incoming_ + "/" + name + ".part");
+    std::filesystem::rename(incoming_ + "/" + name + ".part", incoming_ + "/" + name);
+  }
+  // Polls until `target` answers 200; returns the seconds it took, or -1.
+  double seconds_until_served(const std::string& target, double limit) {
+    auto start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < limit) {
+      if (get(target).status == 200) return std::chrono::duration<double>(Clock::now() - start).count();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval of a readiness check
+    }
+    return -1;
+  }
+};
+
+TEST_F(DropTest, DroppedBundleIsServedWithinTwoSeconds) {
+  deploy("100");
+  start_watching();
+  std::string bundle = pack("200");
+  drop(bundle, "release-200.tar.gz");
+  double took = seconds_until_served("/+icing/rev200/css/app.css", 10);
+  ASSERT_GE(took, 0) << httpd_->error_log();
+  EXPECT_LT(took, 2.0);
+  RecordProperty("drop_to_first_200_seconds", std::to_string(took));
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 200"));
+  // The tool removes the dropped file just after the revision goes live.
+  std::string dropped = incoming_ + "/release-200.tar.gz";
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(dropped); }, 5));
+}
+
+TEST_F(DropTest, PartialFileIsIgnored) {
+  deploy("100");
+  start_watching();
+  std::filesystem::copy_file(pack("300"), incoming_ + "/release-300.tar.gz.part");
+  // A complete bundle dropped after it is deployed; the .part one must still be waiting.
+  drop(pack("301"), "release-301.tar.gz");
+  ASSERT_GE(seconds_until_served("/+icing/rev301/css/app.css", 10), 0) << httpd_->error_log();
+  EXPECT_TRUE(std::filesystem::exists(incoming_ + "/release-300.tar.gz.part"));
+  EXPECT_EQ(get("/+icing/rev300/css/app.css").status, 404);
+}
+
+TEST_F(DropTest, BadBundleIsMovedAsideWithItsReason) {
+  deploy("100");
+  start_watching();
+  allowed_errors_ = {"LPI0300"};
+  write_file(incoming_ + "/broken.tar.gz", "this is not an archive at all");
+  std::string reason = incoming_ + "/rejected/broken.tar.gz.reason";
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(reason); }, 10)) << httpd_->error_log();
+  EXPECT_TRUE(std::filesystem::exists(incoming_ + "/rejected/broken.tar.gz"));
+  EXPECT_FALSE(read_file(reason).empty());
+  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
+  httpd_->stop();
+  EXPECT_NE(httpd_->error_log().find("broken.tar.gz"), std::string::npos) << httpd_->error_log();
+}
+
+// ---- bad configuration ----------------------------------------------------------------------
+
+TEST(IcingBadConfig, EachBadDirectiveFailsTheConfigTest) {
+  struct Case {
+    std::string line, directive, value;
+  } cases[] = {
+      {"LPIcingPrefix icing", "LPIcingPrefix", "'icing'"},
+      {"LPIcingCurrentMaxAge -5", "LPIcingCurrentMaxAge", "'-5'"},
+      {"LPIcingKeep 0", "LPIcingKeep", "'0'"},
+      {"LPIcingKeep many", "LPIcingKeep", "'many'"},
+      {"LPIcingTrustedKey /nonexistent/key.pem", "LPIcingTrustedKey", "/nonexistent/key.pem"},
+      {"LPIcingTrustedKey /etc/hostname", "LPIcingTrustedKey", "not an Ed25519 public key"},
+      {"LPIcingTool relative/lpicing", "LPIcingTool", "'relative/lpicing'"},
+      {"LPIcingStore", "LPIcingStore", "takes one argument"},
+  };
+  for (const Case& c : cases) {
+    HttpdOptions o;
+    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+    o.config = c.line;
+    Httpd httpd(o);
+    auto [code, output] = httpd.config_test();
+    EXPECT_NE(code, 0) << c.line << "\n" << output;
+    EXPECT_NE(output.find(c.directive), std::string::npos) << output;
+    EXPECT_NE(output.find(c.value), std::string::npos) << output;
+  }
+}
+
+}  // namespace
+}  // namespace lpweb::test
