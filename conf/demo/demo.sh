@@ -26,9 +26,16 @@ fi
 "$root/tests/setup.sh"
 stop
 rm -rf "$demo"
-mkdir -p "$demo/run" "$demo/logs" "$demo/htdocs"
-chmod 755 "$build" "$demo" "$demo/htdocs"
-echo '<!doctype html><title>bugs</title><p>This is production: bugs.localhost</p>' > "$demo/htdocs/index.html"
+mkdir -p "$demo/run" "$demo/logs" "$demo/htdocs" "$demo/store" "$demo/incoming"
+chmod 755 "$build" "$demo" "$demo/htdocs" "$demo/store" "$demo/incoming"
+rev=demo-$(date -u +%Y%m%d%H%M%S)
+cat > "$demo/htdocs/index.html" <<HTML
+<!doctype html><title>bugs</title>
+<link rel="stylesheet" href="/+icing/rev$rev/css/style.css">
+<h1><img src="/+icing/rev$rev/img/logo.svg" alt=""> bugs.localhost</h1>
+<p>This is production. <span data-icing-revision="$rev"></span></p>
+<script src="/+icing/rev$rev/js/app.js"></script>
+HTML
 user_lines=""
 [ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 modules=$(apxs -q LIBEXECDIR)
@@ -48,6 +55,7 @@ LoadModule authz_core_module $modules/mod_authz_core.so
 LoadModule mime_module $modules/mod_mime.so
 LoadModule dir_module $modules/mod_dir.so
 LoadModule lpedge_module $build/mod_lpedge/mod_lpedge.so
+LoadModule lpicing_module $build/mod_lpicing/mod_lpicing.so
 TypesConfig /etc/mime.types
 LogFormat "%h \"%r\" %>s %{Location}o edge=%{LPEDGE_REDIRECTED}e" demo
 CustomLog "$demo/logs/access.log" demo
@@ -65,7 +73,14 @@ EnableSendfile On
     <Location /lpedge-status>
         SetHandler lpedge-status
     </Location>
+    <Location /lpicing-status>
+        SetHandler lpicing-status
+    </Location>
 </VirtualHost>
+
+LPIcingStore "$demo/store"
+LPIcingIncoming "$demo/incoming"
+LPIcingTool $build/mod_lpicing/lpicing
 CONF
 
 "$httpd" -f "$demo/httpd.conf" -k start
@@ -78,12 +93,25 @@ show() {
   echo
   echo "\$ curl -si $*"
   curl -si --resolve "bugs.localhost:$port:127.0.0.1" --resolve "bugs.edge.localhost:$port:127.0.0.1" "$@" |
-    tr -d '\r' | sed -n '1p;/^[Ll]ocation:/p;/^[Cc]ontent-[Tt]ype:/p;/^$/,$p' | head -n 12
+    tr -d '\r' | sed -n '1p;/^[Ll]ocation:/p;/^[Cc]ontent-[Tt]ype:/p;/^[Cc]ontent-[Ee]ncoding:/p;/^[Cc]ache-[Cc]ontrol:/p;/^[Ee][Tt]ag:/p;/^$/,$p' | head -n 12
 }
+# Publish the sample icing the way ops would: pack, then drop it (copy as
+# .part, rename) and let httpd's watcher deploy it.
+"$build/mod_lpicing/lpicing" pack "$root/conf/demo/assets" -r "$rev" -o "$demo/$rev.tar.gz"
+cp "$demo/$rev.tar.gz" "$demo/incoming/$rev.tar.gz.part"
+mv "$demo/incoming/$rev.tar.gz.part" "$demo/incoming/$rev.tar.gz"
+for _ in $(seq 100); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/+icing/rev$rev/css/style.css")" = 200 ] && break
+  sleep 0.1
+done
+
 echo "lpweb demo: httpd on 127.0.0.1:$port (config $demo/httpd.conf, logs $demo/logs)"
 show "http://bugs.edge.localhost:$port/a%2Fb?x=1"
 show -X POST -d 'title=x' "http://bugs.edge.localhost:$port/api/1.0/bugs?ws.op=new"
 show "http://bugs.localhost:$port/"
 show "http://bugs.localhost:$port/lpedge-status"
+show -H 'Accept-Encoding: br, gzip' "http://bugs.localhost:$port/+icing/rev$rev/css/style.css" -o /dev/null -D -
+show "http://bugs.localhost:$port/+icing/revnope/css/style.css"
+show "http://bugs.localhost:$port/lpicing-status"
 echo
 echo "Stop it with: $0 stop"
