@@ -216,13 +216,15 @@ std::optional<BundleError> Reader::run(const std::string& bundle_path) {
       return rejected("", "damaged archive after " + std::to_string(entries_) +
                               " entries: " + archive_message(a));
     }
-    if (++entries_ > options_.limits.max_entries)
-      return rejected("", "more than " + std::to_string(options_.limits.max_entries) +
-                              " entries (limit --max-entries)");
+    ++entries_;
     const char* raw = archive_entry_pathname(e);
     if (!raw) raw = archive_entry_pathname_utf8(e);
     if (!raw) return rejected("", "entry " + std::to_string(entries_) + " has an unreadable name");
     std::string raw_name = raw;
+    // Name the entry that went over, as for the byte and ratio limits.
+    if (entries_ > options_.limits.max_entries)
+      return rejected(raw_name, "the bundle has more than " + std::to_string(options_.limits.max_entries) +
+                                    " entries (limit --max-entries)");
     mode_t type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e)) return rejected(raw_name, "hard links are not allowed");
     if (archive_entry_symlink(e) || type == AE_IFLNK)
