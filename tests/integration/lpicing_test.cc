@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -284,6 +285,34 @@ TEST_F(IcingTest, PrunedRevisionIs404) {
   Response r = get("/+icing/rev100/css/app.css");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.header("cache-control"), "no-store");
+}
+
+TEST_F(IcingTest, EachResponseComesWhollyFromOneRevisionWhileCurrentFlips) {
+  deploy("100");
+  deploy("101");
+  start();
+  const std::string css[2] = {css_for("revision 100"), css_for("revision 101")};
+  std::atomic<bool> flipping{true};
+  std::atomic<int> served{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      while (flipping) {
+        // Half the clients ask for the current revision, half pin one.
+        std::string target = t % 2 ? "/+icing/css/app.css" : "/+icing/rev10" + std::to_string(t / 2) + "/css/app.css";
+        Response r = get(target, {"Accept-Encoding: identity"});
+        bool whole = r.status == 200 && (r.body == css[0] || r.body == css[1]) && r.header("etag") == etag_of(r.body);
+        if (t % 2 == 0) whole = whole && r.body == css[t / 2];
+        ++served;
+        if (!whole) ++wrong;
+      }
+    });
+  for (int i = 0; i < 30; ++i)
+    ASSERT_EQ(tool({"activate", i % 2 ? "101" : "100", "--store", store_}).exit_code, 0);
+  flipping = false;
+  for (auto& c : clients) c.join();
+  EXPECT_GT(served.load(), 30);
+  EXPECT_EQ(wrong.load(), 0) << "of " << served.load();
 }
 
 // ---- hostile and odd URLs -------------------------------------------------------------
