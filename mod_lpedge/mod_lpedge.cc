@@ -204,16 +204,22 @@ static int quick_handler(request_rec* r, int lookup_uri) {
                     r->hostname);
       return HTTP_BAD_REQUEST;
     }
-    // ap_die() sends err_headers_out (and Location from headers_out) with a redirect.
+    // Answered here rather than through ap_die(): no canned HTML page to
+    // build and escape, just the status line and headers. A request body is
+    // still read and discarded by ap_finalize_request_protocol(), so
+    // keep-alive survives a POST.
+    r->status = d.status;
+    r->status_line = nullptr;
     apr_table_setn(r->headers_out, "Location", apr_pstrmemdup(r->pool, d.location.data(), d.location.size()));
     if (conf->policy->cache_control)
-      apr_table_setn(r->err_headers_out, "Cache-Control", conf->policy->cache_control->c_str());
+      apr_table_setn(r->headers_out, "Cache-Control", conf->policy->cache_control->c_str());
+    ap_set_content_length(r, 0);
     apr_table_setn(r->subprocess_env, "LPEDGE_REDIRECTED", d.rule->edge_host.c_str());
     lpedge::CounterTable(conf->counters).increment(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0010: %s %s on %s matched edge host %s: %d to %s", r->method,
                   r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
                   apr_table_get(r->headers_out, "Location"));
-    return d.status;
+    return OK;
   });
 }
 

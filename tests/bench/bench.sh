@@ -4,14 +4,16 @@
 # baseline (A B A B ...) so machine drift cancels; prints a markdown table and
 # writes JSON. Usage: tests/bench/bench.sh [--smoke] [--out FILE.json]
 #   --smoke   every case for 1 s, one round (CI: it must start, finish, print)
+#   --only R  only the cases whose name matches the regex R (deploy, drop: the deploy figures)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-duration=5 rounds=3 conns=16 out=""
+duration=5 rounds=3 conns=16 out="" only="."
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) duration=1 rounds=1 ;;
     --out) out=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--out FILE.json]" >&2; exit 64 ;;
+    --only) only=$2; shift ;;
+    *) echo "usage: $0 [--smoke] [--out FILE.json] [--only REGEX]" >&2; exit 64 ;;
   esac
   shift
 done
@@ -108,6 +110,7 @@ for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break;
 declare -A rps p50 p99
 run_wrk() {  # name host path [header]
   local name=$1 host=$2 path=$3 header=${4:-}
+  [[ $name =~ $only ]] || return 0
   local args=(-t1 -c"$conns" -d"${duration}s" --latency -H "Host: $host")
   [ -n "$header" ] && args+=(-H "$header")
   local text
@@ -136,6 +139,8 @@ for ((i = 1; i <= rounds; i++)); do
 done
 
 # ---- deploy and drop ----
+deploy_s=- drop_p50=- drop_max=- drops="" bundle_mb=20
+if [[ deploy =~ $only || drop =~ $only ]]; then
 gen=$work/gen
 mkdir -p "$gen"
 for d in $(seq 0 19); do mkdir -p "$gen/d$d"; done
@@ -168,13 +173,15 @@ for i in $(seq 1 $(( rounds > 1 ? 5 : 1 ))); do
 done
 drop_max=$(tr ' ' '\n' <<<"$drops" | grep -v '^$' | sort -g | tail -1)
 drop_p50=$(median <<<"$drops")
+fi
 
 # ---- report ----
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 row() {  # name baseline
+  [ -n "${rps[$1]:-}" ] || return 0
   local a b
   a=$(median <<<"${rps[$1]}")
-  b=$( [ -n "$2" ] && median <<<"${rps[$2]}" || echo 0)
+  b=$( [ -n "$2" ] && [ -n "${rps[$2]:-}" ] && median <<<"${rps[$2]}" || echo 0)
   printf '| %s | %.0f | %s | %s | %s |\n' "$1" "$a" "${p50[$1]}" "${p99[$1]}" "$( [ -n "$2" ] && echo "$(ratio "$a" "$b")× $2" || echo -)"
 }
 echo
