@@ -129,6 +129,9 @@ std::string check_production_host(std::string_view host) {
   std::string_view name = strip_port(host);
   if (name.size() != host.size()) {
     std::string_view port = host.substr(name.size() + 1);
+    // strip_port() ends a bracketed name at ']' whatever follows it.
+    bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (host[name.size()] != ':' || !digits) return "has a malformed port";
     if (port.empty() || port.size() > 5 || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535)
       return "has a port outside 1-65535";
   } else if (host.find(':') != std::string_view::npos && host.front() != '[') {

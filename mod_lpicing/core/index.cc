@@ -229,8 +229,10 @@ std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::
       if (!parse_u64(f[2], &v.size)) return fail(error, line_number, "invalid size");
       if (!parse_sha256(f[3], &v.sha256)) return fail(error, line_number, "invalid sha256");
       auto& variants = index->entries_.back().variants;
-      for (const Variant& other : variants) {
-        if (other.encoding == v.encoding) return fail(error, line_number, "duplicate encoding");
+      // serialize_index writes br before gzip; another order would not round-trip.
+      if (!variants.empty() && !(variants.back().encoding < v.encoding)) {
+        return fail(error, line_number,
+                    variants.back().encoding == v.encoding ? "duplicate encoding" : "v lines not in br, gzip order");
       }
       variants.push_back(v);
     } else {

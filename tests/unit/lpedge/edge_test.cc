@@ -174,6 +174,17 @@ TEST(EdgeChecks, ProductionHost) {
   EXPECT_NE(check_production_host("user@example.net"), "");
 }
 
+// Found by fuzz_edge_location: text after "]" was taken as the port without a
+// ':' check ("[::1]x80" accepted) or fed to std::stoul ("[::1]:abc" threw).
+TEST(EdgeChecks, ProductionHostBracketedPortIsChecked) {
+  EXPECT_EQ(check_production_host("[::1]:8080"), "");
+  EXPECT_EQ(check_production_host("[::1]x80"), "has a malformed port");
+  EXPECT_EQ(check_production_host("[::1]:abc"), "has a malformed port");
+  EXPECT_EQ(check_production_host("[::1]x"), "has a malformed port");
+  Policy p;
+  EXPECT_EQ(p.add_rule("edge.example.net", "[::1]:+80"), "production host '[::1]:+80' has a malformed port");
+}
+
 TEST(EdgeChecks, StatusSchemeExemptHeader) {
   EXPECT_EQ(parse_redirect_status("308"), 308);
   EXPECT_FALSE(parse_redirect_status("200"));

@@ -280,6 +280,16 @@ TEST(IndexParse, RejectsDuplicateEncodings) {
   EXPECT_NE(parse_error(text).find("duplicate encoding"), std::string::npos);
 }
 
+// Found by fuzz_index: gzip before br parsed, but serialize_index writes br
+// first, so the same index had two spellings.
+TEST(IndexParse, RejectsVariantsOutOfOrder) {
+  std::string text = valid_text() + "v\tgzip\t6\t" + kHexA + "\n";
+  ASSERT_NE(RevisionIndex::parse(text, nullptr), nullptr);
+  std::string swapped = replace(replace(text, "v\tbr\t5", "v\tXX\t5"), "v\tgzip\t6", "v\tbr\t6");
+  swapped = replace(swapped, "v\tXX\t5", "v\tgzip\t5");
+  EXPECT_NE(parse_error(swapped).find("v lines not in br, gzip order"), std::string::npos);
+}
+
 TEST(IndexParse, RejectsUnknownEncodingsAndLineTypes) {
   std::string text = valid_text();
   parse_error(replace(text, "v\tbr", "v\tzstd"));
