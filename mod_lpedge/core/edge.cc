@@ -238,8 +238,10 @@ const Rule* match_host(const Policy& policy, std::string_view host, std::string_
     if (!host_within(host, rule.edge_host)) continue;
     std::string_view lead = host.substr(0, host.size() - rule.edge_host.size());
     if (!lead.empty()) lead.remove_suffix(1);  // the dot before the edge host
-    // The leading labels travel into Location, so they must be plain labels.
-    if (!lead.empty() && !check_dns_name(lead).empty()) return nullptr;
+    // The leading labels travel into Location, so they must be plain labels,
+    // and an IP-literal production host has no subdomains to put them on.
+    if (!lead.empty() && (!check_dns_name(lead).empty() || is_ip_literal(strip_port(rule.production_host))))
+      return nullptr;
     if (leading) *leading = lead;
     return &rule;
   }

@@ -79,6 +79,14 @@ TEST(EdgeMatch, LeadingLabelsWithStrangeBytesAreNotRedirected) {
     EXPECT_EQ(get(p, host, "/").kind, Decision::pass) << host;
 }
 
+TEST(EdgeMatch, IpProductionHostTakesOnlyTheBareEdgeHost) {
+  Policy p = policy_with({{"edge.localhost", "127.0.0.1:8080"}, {"beta.localhost", "[::1]:8443"}});
+  EXPECT_EQ(get(p, "edge.localhost", "/x").location, "http://127.0.0.1:8080/x");
+  EXPECT_EQ(get(p, "bugs.edge.localhost", "/x").kind, Decision::pass);
+  EXPECT_EQ(get(p, "beta.localhost", "/x").location, "http://[::1]:8443/x");
+  EXPECT_EQ(get(p, "bugs.beta.localhost", "/x").kind, Decision::pass);
+}
+
 TEST(EdgeMatch, NoHostNoRedirect) {
   Policy p = policy_with({{"edge.example.net", "example.net"}});
   EXPECT_EQ(get(p, "", "/").kind, Decision::pass);
