@@ -188,7 +188,9 @@ static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
 // Runs before httpd decodes and normalises the path, so Location can carry
 // the target exactly as received, and before any other handler sees it.
 static int quick_handler(request_rec* r, int lookup_uri) {
-  if (lookup_uri || r->main) return DECLINED;
+  // Not for subrequests or internal redirects (ErrorDocument of an exempt
+  // path must stay an error, not become a redirect).
+  if (lookup_uri || r->main || r->prev) return DECLINED;
   ServerConf* conf = conf_of(r->server);
   if (!conf || conf->policy->rules().empty() || !r->hostname || !r->unparsed_uri) return DECLINED;
   return guarded(r, DECLINED, [&]() -> int {
@@ -215,6 +217,9 @@ static int quick_handler(request_rec* r, int lookup_uri) {
       apr_table_setn(r->headers_out, "Cache-Control", conf->policy->cache_control->c_str());
     ap_set_content_length(r, 0);
     apr_table_setn(r->subprocess_env, "LPEDGE_REDIRECTED", d.rule->edge_host.c_str());
+    // Output filters are normally inserted after quick handlers; without
+    // this, mod_headers' "Header [always] set" (HSTS...) would miss redirects.
+    ap_run_insert_filter(r);
     lpedge::CounterTable(conf->counters).increment(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0010: %s %s on %s matched edge host %s: %d to %s", r->method,
                   r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
@@ -242,8 +247,9 @@ static int status_handler(request_rec* r) {
 
 static void register_hooks(apr_pool_t*) {
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-  // First among quick handlers: an edge request must never be answered from a cache.
-  ap_hook_quick_handler(quick_handler, nullptr, nullptr, APR_HOOK_FIRST);
+  // Before mod_cache's quick handler (also APR_HOOK_FIRST): an edge request
+  // must never be answered, or left uncounted, from a cache.
+  ap_hook_quick_handler(quick_handler, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
   ap_hook_handler(status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 

@@ -45,6 +45,7 @@ namespace {
 constexpr const char kHandler[] = "lpicing";
 constexpr const char kStatusHandler[] = "lpicing-status";
 constexpr int kRescanMs = 1000;  // inotify wakes the watcher at once; this is the fallback
+constexpr int kRestSeconds = 30;
 constexpr int kUnset = -1;
 
 struct ServerConf {
@@ -74,7 +75,8 @@ struct Watcher {
   server_rec* server;
   apr_array_header_t* jobs;  // of IngestJob
   apr_pool_t* pool;
-  apr_proc_t proc;
+  apr_proc_t proc;           // pid -1 once the MPM has reaped it
+  pid_t parent;              // httpd's parent, taken before the fork
 };
 
 // What translate_name resolved, kept for the handler: one revision per request.
@@ -141,7 +143,7 @@ bool has_candidate(const char* dir) {
     if (!is_candidate_bundle(e->d_name)) continue;
     struct stat st;
     std::string path = std::string(dir) + "/" + e->d_name;
-    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {  // as the tool: no symlinks
       found = true;
       break;
     }
@@ -152,7 +154,8 @@ bool has_candidate(const char* dir) {
 
 // Runs `lpicing ingest` for one drop directory and copies what it says into
 // the error log, at error level when a bundle was refused or the store failed.
-void run_ingest(const IngestJob& job, server_rec* s) {
+// Returns the tool's exit code (127 when it could not run).
+int run_ingest(const IngestJob& job, server_rec* s) {
   std::string keep = std::to_string(job.keep);
   std::vector<const char*> argv = {job.tool, "ingest", "--incoming", job.incoming, "--store", job.store,
                                    "--keep", keep.c_str()};
@@ -165,7 +168,7 @@ void run_ingest(const IngestJob& job, server_rec* s) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0301: cannot create a pipe for lpicing ingest");
-    return;
+    return 127;
   }
   pid_t tool = fork();
   if (tool == 0) {
@@ -183,7 +186,7 @@ void run_ingest(const IngestJob& job, server_rec* s) {
   if (tool < 0) {
     ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0302: cannot fork to run %s", job.tool);
     close(out[0]);
-    return;
+    return 127;
   }
   std::string output;
   char buf[4096];
@@ -209,6 +212,7 @@ void run_ingest(const IngestJob& job, server_rec* s) {
     ap_log_error(APLOG_MARK, failed && !good_news ? APLOG_ERR : APLOG_NOTICE, 0, s,
                  "LPI0300: drop directory %s: %s", job.incoming, line.c_str());
   }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 [[noreturn]] void watcher_main(Watcher* w) {
@@ -219,7 +223,7 @@ void run_ingest(const IngestJob& job, server_rec* s) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  pid_t parent = getppid();
+  if (getppid() != w->parent) _exit(0);  // httpd died before prctl took effect
   ap_close_listeners();
 
   auto* jobs = reinterpret_cast<IngestJob*>(w->jobs->elts);
@@ -232,10 +236,21 @@ void run_ingest(const IngestJob& job, server_rec* s) {
   }
   ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->server, "LPI0307: drop-directory watcher started (pid %ld)",
                static_cast<long>(getpid()));
-  while (getppid() == parent) {
+  // After a store error (disk full, permissions) or a tool that cannot run,
+  // a drop directory rests for a while instead of failing every second.
+  std::vector<apr_time_t> rest_until(static_cast<std::size_t>(w->jobs->nelts), 0);
+  while (getppid() == w->parent) {
     try {
-      for (int i = 0; i < w->jobs->nelts; ++i)
-        if (has_candidate(jobs[i].incoming)) run_ingest(jobs[i], w->server);
+      for (int i = 0; i < w->jobs->nelts; ++i) {
+        if (apr_time_now() < rest_until[i] || !has_candidate(jobs[i].incoming)) continue;
+        int code = run_ingest(jobs[i], w->server);
+        if (code != 0 && code != 2) {
+          rest_until[i] = apr_time_now() + apr_time_from_sec(kRestSeconds);
+          ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
+                       "LPI0309: drop directory %s: lpicing ingest failed (exit %d); next try in %d s",
+                       jobs[i].incoming, code, kRestSeconds);
+        }
+      }
     } catch (const std::exception& e) {
       ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0304: drop-directory watcher: %s", e.what());
     }
@@ -258,6 +273,7 @@ void watcher_maintenance(int reason, void* data, apr_wait_t) {
   switch (reason) {
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST: {
+      w->proc.pid = -1;  // reaped: never signal that pid again
       apr_proc_other_child_unregister(w);
       int state = AP_MPMQ_STOPPING;
       ap_mpm_query(AP_MPMQ_MPM_STATE, &state);
@@ -268,12 +284,19 @@ void watcher_maintenance(int reason, void* data, apr_wait_t) {
       break;
     }
     case APR_OC_REASON_RESTART:
-      apr_proc_other_child_unregister(w);
-      kill(w->proc.pid, SIGTERM);
+      apr_proc_other_child_unregister(w);  // calls back with UNREGISTER, which stops it
       break;
     case APR_OC_REASON_UNREGISTER:
-      kill(w->proc.pid, SIGTERM);
-      waitpid(w->proc.pid, nullptr, 0);
+      if (w->proc.pid > 0) {
+        kill(w->proc.pid, SIGTERM);
+        // It dies at once unless stuck in I/O; never hold up a restart for long.
+        for (int i = 0; i < 50 && waitpid(w->proc.pid, nullptr, WNOHANG) == 0; ++i) apr_sleep(apr_time_from_msec(20));
+        if (waitpid(w->proc.pid, nullptr, WNOHANG) == 0) {
+          kill(w->proc.pid, SIGKILL);
+          waitpid(w->proc.pid, nullptr, 0);
+        }
+        w->proc.pid = -1;
+      }
       break;
     default:
       break;
@@ -281,6 +304,7 @@ void watcher_maintenance(int reason, void* data, apr_wait_t) {
 }
 
 apr_status_t start_watcher(Watcher* w) {
+  w->parent = getpid();
   apr_status_t rv = apr_proc_fork(&w->proc, w->pool);
   if (rv == APR_INCHILD) watcher_main(w);
   if (rv != APR_INPARENT) return rv;
@@ -395,37 +419,62 @@ static const char* cmd_tool(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
-// Fills in defaults, checks the drop-directory settings and starts the watcher.
-static int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
-  auto* jobs = apr_array_make(pconf, 2, sizeof(IngestJob));
+// Fills in defaults and checks what directives alone cannot: runs before
+// `apachectl -t` exits, so a reload never fails on what the test passed.
+static int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   for (server_rec* v = s; v; v = v->next) {
     ServerConf* c = conf_of(v);
     if (!c->prefix) c->prefix = "/+icing";
     if (c->current_max_age == kUnset) c->current_max_age = 300;
     if (c->keep == kUnset) c->keep = 5;
     if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
-    c->current_cache_control =
-        apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
+    c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
+    struct stat st;
+    if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
+      ap_log_error(APLOG_MARK, APLOG_WARNING, errno, v,
+                   "LPI0007: LPIcingStore %s is not a directory yet: every icing URL is 404 until a first deploy",
+                   c->store);
     if (!c->incoming) continue;
     if (!c->store) {
       ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "LPI0002: LPIcingIncoming %s is set but LPIcingStore is not",
                    c->incoming);
       return HTTP_INTERNAL_SERVER_ERROR;
     }
-    bool seen = false;
-    auto* existing = reinterpret_cast<IngestJob*>(jobs->elts);
-    for (int i = 0; i < jobs->nelts; ++i) seen = seen || std::strcmp(existing[i].incoming, c->incoming) == 0;
-    if (seen) continue;
+    if (stat(c->incoming, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, errno, v, "LPI0008: LPIcingIncoming %s is not a directory", c->incoming);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (access(c->tool, X_OK) != 0) {
       ap_log_error(APLOG_MARK, APLOG_EMERG, errno, v,
                    "LPI0003: LPIcingIncoming needs the lpicing program, not found at %s (set LPIcingTool)", c->tool);
       return HTTP_INTERNAL_SERVER_ERROR;
     }
-    auto* job = static_cast<IngestJob*>(apr_array_push(jobs));
-    *job = IngestJob{c->incoming, c->store, c->trusted_key, c->tool, c->keep};
+    for (server_rec* u = s; u != v; u = u->next) {
+      ServerConf* o = conf_of(u);
+      if (o->incoming && std::strcmp(o->incoming, c->incoming) == 0 && std::strcmp(o->store, c->store) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
+                     "LPI0009: drop directory %s feeds two stores (%s and %s); give each store its own",
+                     c->incoming, o->store, c->store);
+        return HTTP_INTERNAL_SERVER_ERROR;
+      }
+    }
   }
-  if (jobs->nelts == 0 || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+  return OK;
+}
 
+// Starts the drop-directory watcher, one for all servers' drop directories.
+static int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+  auto* jobs = apr_array_make(pconf, 2, sizeof(IngestJob));
+  for (server_rec* v = s; v; v = v->next) {
+    ServerConf* c = conf_of(v);
+    if (!c->incoming) continue;
+    bool seen = false;
+    auto* existing = reinterpret_cast<IngestJob*>(jobs->elts);
+    for (int i = 0; i < jobs->nelts; ++i) seen = seen || std::strcmp(existing[i].incoming, c->incoming) == 0;
+    if (!seen) *static_cast<IngestJob*>(apr_array_push(jobs)) = IngestJob{c->incoming, c->store, c->trusted_key, c->tool, c->keep};
+  }
+  if (jobs->nelts == 0) return OK;
   auto* w = static_cast<Watcher*>(apr_pcalloc(pconf, sizeof(Watcher)));
   w->server = s;
   w->jobs = jobs;
@@ -456,7 +505,7 @@ static void child_init(apr_pool_t* pchild, server_rec* s) {
 // %2e%2e, %00 and %2F never get here), resolving the revision exactly once.
 static int translate_name(request_rec* r) {
   ServerConf* c = conf_of(r->server);
-  if (!c->store || !c->cache || r->main) return DECLINED;
+  if (!c->store || !c->cache) return DECLINED;
   std::size_t n = std::strlen(c->prefix);
   if (std::strncmp(r->uri, c->prefix, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) return DECLINED;
   return guarded(r, [&]() -> int {
@@ -514,14 +563,25 @@ static int serve_asset(request_rec* r, RequestState* st) {
   r->allowed |= (AP_METHOD_BIT << M_GET);
   if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
 
+  // EnableSendfile and EnableMMAP are honoured as core's default_handler does.
+  auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
   apr_file_t* fd = nullptr;
-  apr_status_t rv = apr_file_open(&fd, f.file.c_str(), APR_READ | APR_BINARY | APR_SENDFILE_ENABLED, 0, r->pool);
+  apr_status_t rv = apr_file_open(&fd, f.file.c_str(), APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile),
+                                  0, r->pool);
   if (rv != APR_SUCCESS) {
     // Pruned between resolving and opening: as absent as it now is.
     ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
                   "LPI0104: cannot open %s", f.file.c_str());
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+  }
+  apr_finfo_t info;
+  if (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != static_cast<apr_off_t>(f.size)) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0105: %s does not have the size its INDEX records (%" APR_UINT64_T_FMT
+                  " bytes): the store was changed by hand", f.file.c_str(), static_cast<apr_uint64_t>(f.size));
+    apr_file_close(fd);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_INTERNAL_SERVER_ERROR;
   }
   auto etag = lpicing::format_etag(f.sha256);
   apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
@@ -545,7 +605,12 @@ static int serve_asset(request_rec* r, RequestState* st) {
   }
   // A file bucket, so the core can use sendfile; the byterange filter does Range.
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-  apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
+  apr_bucket* file = apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
+#if APR_HAS_MMAP
+  if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(file, 0);
+#else
+  (void)file;
+#endif
   APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
   rv = ap_pass_brigade(r->output_filters, bb);
   return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
@@ -569,10 +634,13 @@ static int handler(request_rec* r) {
 }
 
 static void register_hooks(apr_pool_t*) {
+  ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
-  // Before mod_alias and mod_rewrite: the prefix belongs to the store.
-  ap_hook_translate_name(translate_name, nullptr, nullptr, APR_HOOK_FIRST);
+  // The prefix belongs to the store: before mod_rewrite, mod_proxy and
+  // mod_alias (which also run first), whatever the LoadModule order.
+  static const char* const before[] = {"mod_rewrite.c", "mod_proxy.c", "mod_alias.c", nullptr};
+  ap_hook_translate_name(translate_name, nullptr, before, APR_HOOK_FIRST);
   ap_hook_map_to_storage(map_to_storage, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_LAST);
   ap_hook_handler(handler, nullptr, nullptr, APR_HOOK_FIRST);

@@ -104,8 +104,34 @@ bool path_and_query(std::string_view target, std::string_view* rest, bool* add_s
   return true;
 }
 
+// A "." or ".." segment, written plainly or with %2e, which httpd would
+// resolve after us and so walk out of the exempt prefix.
+bool has_dot_segment(std::string_view path) {
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    std::size_t dots = 0, i = 0;
+    while (i < seg.size()) {
+      if (seg[i] == '.') {
+        ++i;
+      } else if (seg.size() - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' && (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
+        i += 3;
+      } else {
+        break;
+      }
+      ++dots;
+    }
+    if (i == seg.size() && (dots == 1 || dots == 2)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 bool exempted(const std::vector<std::string>& prefixes, std::string_view path_query) {
   std::string_view path = path_query.substr(0, path_query.find('?'));
+  if (prefixes.empty() || has_dot_segment(path)) return false;
   for (const std::string& p : prefixes) {
     if (path.size() < p.size() || path.compare(0, p.size(), p) != 0) continue;
     if (p.back() == '/' || path.size() == p.size() || path[p.size()] == '/') return true;

@@ -255,6 +255,32 @@ TEST_F(EdgeTest, ExemptPathsAreServedNormally) {
   EXPECT_EQ(raw_get("/healthz").status, 301);
 }
 
+TEST_F(EdgeTest, DotSegmentsCannotWalkOutOfAnExemptPath) {
+  start();
+  RawResponse r = raw_get("/.well-known/acme-challenge/../../index.html");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.header("location"), "http://bugs.example.net/.well-known/acme-challenge/../../index.html");
+}
+
+TEST_F(EdgeTest, ErrorDocumentOfAnExemptPathStaysAnError) {
+  HttpdOptions o = edge_options(std::string(kEdgeConfig) + "ErrorDocument 404 /not-found.html\n");
+  start(o);
+  write_file(httpd_->path("htdocs/not-found.html"), "custom not found\n");
+  RawResponse r = raw_get("/.well-known/acme-challenge/missing");
+  EXPECT_EQ(r.status, 404) << r.raw;
+  EXPECT_EQ(r.body, "custom not found\n");
+  EXPECT_EQ(r.header_count("location"), 0);
+}
+
+TEST_F(EdgeTest, HeaderAlwaysSetReachesRedirects) {
+  HttpdOptions o = edge_options(std::string(kEdgeConfig) + "Header always set Strict-Transport-Security \"max-age=60\"\n");
+  o.httpd_modules = {"headers"};
+  start(o);
+  RawResponse r = raw_get("/x");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.header("strict-transport-security"), "max-age=60");
+}
+
 TEST_F(EdgeTest, NonEdgeHostIsServedNormally) {
   start();
   Response r = get(port(), "bugs.example.net", "/");

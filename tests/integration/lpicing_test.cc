@@ -366,6 +366,18 @@ TEST_F(IcingTest, ConfiguredPrefixIsUsedAndOtherUrlsAreLeftAlone) {
   EXPECT_NE(index.body.find("production"), std::string::npos);
 }
 
+TEST_F(IcingTest, RewriteLoadedFirstCannotTakeThePrefix) {
+  deploy("100");
+  HttpdOptions o;
+  o.httpd_modules = {"rewrite"};  // loaded before mod_lpicing by the harness
+  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+  o.config = "LPIcingStore \"" + store_ + "\"\nRewriteEngine On\nRewriteRule ^/\\+icing/ - [F]\n";
+  httpd_ = std::make_unique<Httpd>(o);
+  std::string error;
+  ASSERT_TRUE(httpd_->start(&error)) << error;
+  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 200);
+}
+
 TEST_F(IcingTest, AddHandlerCannotRunAnAsset) {
   deploy("100");
   start("AddHandler lpweb-nonexistent-handler .js\n");
@@ -467,6 +479,9 @@ TEST(IcingBadConfig, EachBadDirectiveFailsTheConfigTest) {
       {"LPIcingTrustedKey /etc/hostname", "LPIcingTrustedKey", "not an Ed25519 public key"},
       {"LPIcingTool relative/lpicing", "LPIcingTool", "'relative/lpicing'"},
       {"LPIcingStore", "LPIcingStore", "takes one argument"},
+      {"LPIcingStore /tmp\nLPIcingIncoming /nonexistent/incoming", "LPI0008", "/nonexistent/incoming"},
+      {"LPIcingStore /tmp\nLPIcingIncoming /tmp\nLPIcingTool /nonexistent/lpicing", "LPI0003", "/nonexistent/lpicing"},
+      {"LPIcingIncoming /tmp", "LPI0002", "LPIcingStore is not"},
   };
   for (const Case& c : cases) {
     HttpdOptions o;

@@ -158,6 +158,19 @@ TEST(EdgeExempt, SegmentBoundary) {
   EXPECT_EQ(get(p, "edge.example.net", "/.well-known/acme-challengex").kind, Decision::redirect);
 }
 
+TEST(EdgeExempt, DotSegmentsCannotWalkOutOfAnExemptPrefix) {
+  Policy p = policy_with({{"edge.example.net", "example.net"}});
+  ASSERT_EQ(p.add_exempt("/.well-known/acme-challenge/"), "");
+  for (const char* t : {"/.well-known/acme-challenge/../../secret.txt", "/.well-known/acme-challenge/%2e%2e/x",
+                        "/.well-known/acme-challenge/.%2E/x", "/.well-known/acme-challenge/./x",
+                        "/.well-known/acme-challenge/%2e"}) {
+    Decision d = get(p, "edge.example.net", t);
+    EXPECT_EQ(d.kind, Decision::redirect) << t;
+    EXPECT_EQ(d.location, std::string("http://example.net") + t) << t;
+  }
+  EXPECT_EQ(get(p, "edge.example.net", "/.well-known/acme-challenge/...hidden").kind, Decision::pass);
+}
+
 TEST(EdgeChecks, EdgeHost) {
   EXPECT_EQ(check_edge_host("edge.example.net"), "");
   EXPECT_EQ(check_edge_host("edge.example.net."), "");
