@@ -74,6 +74,10 @@ void fsync_fd(int fd, const std::string& what) {
   if (::fsync(fd) != 0) throw SystemError("cannot flush " + what, errno);
 }
 
+void sync_filesystem_of(int fd, const std::string& what) {
+  if (::syncfs(fd) != 0) throw SystemError("cannot flush " + what, errno);
+}
+
 void write_new_file_at(int dirfd, const std::string& name, std::string_view data,
                        const std::string& what) {
   UniqueFd fd(::openat(dirfd, name.c_str(),

@@ -61,6 +61,9 @@ void write_all(int fd, const void* data, std::size_t len, const std::string& wha
 // A missing `name` is fine. Throws.
 void remove_tree_at(int dirfd, const std::string& name, const std::string& what);
 void fsync_fd(int fd, const std::string& what);  // throws
+// syncfs(2): flushes the whole file system holding `fd`, and reports write-back errors
+// that happened since `fd` was opened (Linux 5.8+). Throws.
+void sync_filesystem_of(int fd, const std::string& what);
 // Reads a whole file; false (with *error) when missing, unreadable or over max_bytes.
 bool read_file(const std::string& path, std::uint64_t max_bytes, std::string* out,
                std::string* error);

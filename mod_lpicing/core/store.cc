@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "crypto.h"
 #include "fsutil.h"
 #include "index.h"
+#include "parallel.h"
 #include "precompress.h"
 
 namespace lpicing {
@@ -226,21 +228,57 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void write_variant(int filesfd, const std::string& path, const std::string& data,
+// Not flushed here: deploy_locked flushes the whole staged revision once.
+void write_variant(int parentfd, const std::string& path, const std::string& data,
                    std::int64_t mtime) {
-  UniqueFd parent = open_parent(filesfd, path);
   std::string what = "variant " + quote(path);
-  UniqueFd fd(::openat(parent.get(), base_name(path).c_str(),
+  UniqueFd fd(::openat(parentfd, base_name(path).c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) throw SystemError("cannot create " + what, errno);
   if (::fchmod(fd.get(), 0644) != 0) throw SystemError("cannot chmod " + what, errno);
   write_all(fd.get(), data.data(), data.size(), what);
   struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
   if (::futimens(fd.get(), times) != 0) throw SystemError("cannot set mtime of " + what, errno);
-  fsync_fd(fd.get(), what);
 }
 
-// Builds the INDEX entries, writing deploy-time variants as it goes. Throws SystemError.
+constexpr Encoding kVariantEncodings[] = {Encoding::br, Encoding::gzip};  // INDEX order
+
+// One served file's INDEX entry in the making: variants shipped in the bundle, and
+// which ones to compute at deploy time.
+struct EntryPlan {
+  IndexEntry entry;
+  std::optional<Variant> variants[2];  // by kVariantEncodings
+  bool compress[2] = {false, false};
+};
+
+// Reads the staged file once and writes the variants its plan asks for. Runs on a
+// worker thread: touches only its own plan. Throws, naming the file.
+void precompress_entry(int filesfd, EntryPlan& plan) {
+  const std::string& path = plan.entry.path;
+  try {
+    UniqueFd parent = open_parent(filesfd, path);
+    std::string content, error;
+    if (!read_file_at(parent.get(), base_name(path), kMaxPrecompressBytes, &content, &error))
+      throw SystemError("cannot read staged " + quote(path) + " (" + error + ")", EIO);
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (!plan.compress[k]) continue;
+      Encoding enc = kVariantEncodings[k];
+      auto compressed = enc == Encoding::br ? brotli_compress(content, is_font(path))
+                                            : gzip_compress(content);
+      if (!compressed || !variant_worth_keeping(plan.entry.size, compressed->size())) continue;
+      write_variant(parent.get(), path + (enc == Encoding::br ? ".br" : ".gz"), *compressed,
+                    plan.entry.mtime);
+      plan.variants[k] = Variant{enc, compressed->size(), sha256_of(*compressed)};
+    }
+  } catch (const SystemError&) {
+    throw;  // already names the file
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot precompress " + quote(path) + ": " + e.what());
+  }
+}
+
+// Builds the INDEX entries, writing deploy-time variants, brotli 11 on every core.
+// Throws SystemError or std::runtime_error naming the file.
 std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle) {
   std::set<std::string> taken;  // every name in files/: a variant must not collide
   std::map<std::string, const BundleFile*> by_path;
@@ -252,40 +290,41 @@ std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle) {
   }
   for (const BundleDirectory& d : bundle.directories) taken.insert(d.path);
 
-  std::vector<IndexEntry> entries;
+  std::vector<EntryPlan> plans;
+  std::vector<std::size_t> to_compress;  // indexes into plans
   for (const BundleFile& f : bundle.files) {
     if (is_hidden(f.path)) continue;  // never served, so not indexed
-    IndexEntry e;
-    e.path = f.path;
-    e.size = f.size;
-    e.sha256 = f.sha256;
-    e.mtime = f.mtime;
-    std::string content;
-    bool loaded = false;
-    for (Encoding enc : {Encoding::br, Encoding::gzip}) {
+    EntryPlan plan;
+    plan.entry.path = f.path;
+    plan.entry.size = f.size;
+    plan.entry.sha256 = f.sha256;
+    plan.entry.mtime = f.mtime;
+    for (std::size_t k = 0; k < 2; ++k) {
+      Encoding enc = kVariantEncodings[k];
       std::string variant_path = f.path + (enc == Encoding::br ? ".br" : ".gz");
       auto shipped = by_path.find(variant_path);
       if (shipped != by_path.end()) {
-        e.variants.push_back(Variant{enc, shipped->second->size, shipped->second->sha256});
+        plan.variants[k] = Variant{enc, shipped->second->size, shipped->second->sha256};
         continue;
       }
-      if (taken.count(variant_path) || !is_precompressible(f.path) ||
-          f.size < kMinPrecompressBytes || f.size > kMaxPrecompressBytes)
-        continue;
-      if (!loaded) {
-        UniqueFd parent = open_parent(filesfd, f.path);
-        std::string error;
-        if (!read_file_at(parent.get(), base_name(f.path), kMaxPrecompressBytes, &content, &error))
-          throw SystemError("cannot read staged " + quote(f.path) + " (" + error + ")", EIO);
-        loaded = true;
-      }
-      auto compressed = enc == Encoding::br ? brotli_compress(content, is_font(f.path))
-                                            : gzip_compress(content);
-      if (!compressed || !variant_worth_keeping(f.size, compressed->size())) continue;
-      write_variant(filesfd, variant_path, *compressed, f.mtime);
-      e.variants.push_back(Variant{enc, compressed->size(), sha256_of(*compressed)});
+      plan.compress[k] = !taken.count(variant_path) && is_precompressible(f.path) &&
+                         f.size >= kMinPrecompressBytes && f.size <= kMaxPrecompressBytes;
     }
-    entries.push_back(std::move(e));
+    if (plan.compress[0] || plan.compress[1]) to_compress.push_back(plans.size());
+    plans.push_back(std::move(plan));
+  }
+
+  // Each file's variants depend only on its bytes, so the output is the same whatever
+  // the thread count or order.
+  run_parallel(to_compress.size(), precompress_thread_count(),
+               [&](std::size_t i) { precompress_entry(filesfd, plans[to_compress[i]]); });
+
+  std::vector<IndexEntry> entries;
+  entries.reserve(plans.size());
+  for (EntryPlan& plan : plans) {
+    for (auto& v : plan.variants)
+      if (v) plan.entry.variants.push_back(*v);
+    entries.push_back(std::move(plan.entry));
   }
   return entries;
 }
@@ -304,17 +343,6 @@ void set_directory_mtimes(int filesfd, const Bundle& bundle) {
     if (::futimens(dir.get(), times) != 0)
       throw SystemError("cannot set mtime of " + quote(d->path), errno);
   }
-}
-
-void fsync_directories(int dirfd, const std::string& what) {
-  for (const std::string& n : list_dir(dirfd, what)) {
-    struct stat st;
-    if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-      UniqueFd sub = open_dir_at(dirfd, n, what + "/" + n);
-      fsync_directories(sub.get(), what + "/" + n);
-    }
-  }
-  fsync_fd(dirfd, what);
 }
 
 StoreResult store_error(const std::string& what) {
@@ -391,7 +419,9 @@ StoreResult deploy_locked(LockedStore& store, const std::string& store_dir,
       write_new_file_at(stage.get(), "SHA256SUMS.sig", *bundle.signature, "SHA256SUMS.sig");
     write_new_file_at(stage.get(), kIndexName, index, "INDEX");
     set_directory_mtimes(files.get(), bundle);
-    fsync_directories(stage.get(), "staged revision " + quote(rev));
+    // One syncfs instead of an fsync per file and directory (thousands, the bulk of a
+    // deploy's wall time); `stage` was opened before any write, so it reports their errors.
+    sync_filesystem_of(stage.get(), "staged revision " + quote(rev));
     step(options.on_step, "after-flush");
     step(options.on_step, "before-rename");
     if (::renameat(store.staging(), stage_name.c_str(), store.revisions(), rev.c_str()) != 0)

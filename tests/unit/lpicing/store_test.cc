@@ -302,6 +302,20 @@ TEST_F(StoreTest, GzipVariantIsDeterministicAndDecompresses) {
   EXPECT_EQ(*gzip_compress(lpicing_test::css_text(50)), gz);
 }
 
+TEST_F(StoreTest, VariantsCompressedInParallelHoldEachFilesOwnBytes) {
+  BundleSpec s;
+  s.revision = "r1";
+  for (int i = 0; i < 24; ++i)
+    s.files.push_back({"css/f" + std::to_string(i) + ".css", lpicing_test::css_text(20 + i)});
+  ASSERT_EQ(deploy(s).status, StoreStatus::ok);
+  for (int i = 0; i < 24; ++i) {
+    std::string file = store_ + "/revisions/r1/files/css/f" + std::to_string(i) + ".css";
+    std::string text = lpicing_test::css_text(20 + i);
+    EXPECT_EQ(lpicing_test::slurp(file + ".br"), *brotli_compress(text, false)) << i;
+    EXPECT_EQ(lpicing_test::slurp(file + ".gz"), *gzip_compress(text)) << i;
+  }
+}
+
 TEST_F(StoreTest, RedeployOfIdenticalRevisionChangesNothing) {
   ASSERT_EQ(deploy(good()).status, StoreStatus::ok);
   auto before = lpicing_test::snapshot(store_);
