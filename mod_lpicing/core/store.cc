@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <algorithm>
 #include <set>
 #include <stdexcept>
@@ -26,6 +27,7 @@ namespace lpicing {
 namespace {
 
 constexpr char kRevisionsDir[] = "revisions";
+constexpr char kPendingLink[] = "previous.pending";  // see activate_locked
 constexpr char kStagingDir[] = "staging";
 constexpr char kFilesDir[] = "files";
 constexpr char kIndexName[] = "INDEX";
@@ -97,9 +99,23 @@ class LockedStore {
     for (const std::string& n : list_dir(staging_.get(), "staging directory"))
       remove_tree_at(staging_.get(), n, "staging leftover " + quote(n));
     for (const std::string& n : list_dir(store_.get(), "store"))
-      if (starts_with(n, "current.tmp.") || starts_with(n, "previous.tmp."))
+      if (starts_with(n, "current.tmp.") || starts_with(n, "previous.tmp.") || starts_with(n, "previous.pending.tmp."))
         if (::unlinkat(store_.get(), n.c_str(), 0) != 0 && errno != ENOENT)
           throw SystemError("cannot remove leftover " + quote(n), errno);
+    finish_activation();
+  }
+
+  // An activate killed after recording previous.pending: if current already
+  // flipped, pending is the real previous revision; if not, it is current.
+  void finish_activation() {
+    char pending[512], cur[512];
+    ssize_t p = ::readlinkat(store_.get(), kPendingLink, pending, sizeof pending);
+    if (p < 0) return;
+    ssize_t c = ::readlinkat(store_.get(), "current", cur, sizeof cur);
+    bool flipped = !(c == p && std::memcmp(cur, pending, static_cast<std::size_t>(p)) == 0);
+    int rc = flipped ? ::renameat(store_.get(), kPendingLink, store_.get(), "previous")
+                     : ::unlinkat(store_.get(), kPendingLink, 0);
+    if (rc != 0 && errno != ENOENT) throw SystemError("cannot finish an interrupted activation", errno);
   }
 
   std::string dir_;
@@ -149,8 +165,13 @@ StoreResult activate_locked(LockedStore& store, const std::string& revision, con
   }
   std::string old = read_revision_link(store.store(), "current");
   if (old == revision) return result;
-  if (!old.empty()) write_revision_link(store.store(), "previous", old, hook);
+  // previous.pending records the revision being replaced before current
+  // flips, so a kill at any point loses neither pin (invariant 5); the next
+  // writer finishes the job (finish_activation).
+  if (!old.empty()) write_revision_link(store.store(), kPendingLink, old, hook);
   write_revision_link(store.store(), "current", revision, hook);
+  if (!old.empty() && ::renameat(store.store(), kPendingLink, store.store(), "previous") != 0)
+    throw SystemError("cannot replace link \"previous\"", errno);
   fsync_fd(store.store(), "store directory");
   return result;
 }

@@ -902,6 +902,9 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     SCOPED_TRACE(c.step + " in " + c.verb);
     ++n;
     const std::string rev = "crash-" + std::to_string(n), was_current = current_link();
+    std::error_code link_ec;
+    const std::string was_current_link = std::filesystem::read_symlink(store_ + "/current", link_ec).string();
+    const std::string was_previous_link = std::filesystem::read_symlink(store_ + "/previous", link_ec).string();
     std::vector<std::string> args;
     std::string bundle;
     if (c.verb == "deploy") {
@@ -935,6 +938,8 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     bool renamed = c.step == "after-rename" || c.step == "during-activate";
     EXPECT_EQ(in_store, renamed) << "revision " << rev;
     EXPECT_EQ(current_link(), was_current) << "a killed change must not have moved current";
+    // Nor lost the pin of the revision before it (invariant 5).
+    EXPECT_EQ(std::filesystem::read_symlink(store_ + "/previous", link_ec).string(), was_previous_link);
     expect_current_served("after a kill at " + c.step);
 
     // The operator's retry, or for activate and prune the next deploy: it must succeed
@@ -943,6 +948,7 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     CommandResult retry = tool({"deploy", c.verb == "deploy" ? bundle : pack(next), "--store", store_});
     ASSERT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(current_link(), next);
+    EXPECT_EQ(std::filesystem::read_symlink(store_ + "/previous", link_ec).string(), was_current_link);
     EXPECT_EQ(store_entries("/staging"), std::vector<std::string>{});
     for (const std::string& e : store_entries("")) {
       EXPECT_EQ(e.find(".tmp."), std::string::npos) << "leftover " << e;

@@ -2,6 +2,8 @@
 // deploys (layout, INDEX, variants), redeploy, activate/previous, retention, prune,
 // ingest from a drop directory, and pack -> verify round trips.
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <zlib.h>
 
 #include <set>
@@ -351,6 +353,34 @@ TEST_F(StoreTest, ActivateSetsPreviousAndRollsBack) {
   ASSERT_EQ(activate_revision(store_, "r0").status, StoreStatus::ok);
   ASSERT_TRUE(list_store(store_, &l, &error));
   EXPECT_EQ(l.previous, "r1");
+}
+
+TEST_F(StoreTest, ActivationKilledAfterTheFlipIsFinishedByTheNextWriter) {
+  ASSERT_EQ(deploy(good()).status, StoreStatus::ok);  // current r1, previous r0
+  // What a kill between flipping current and renaming previous.pending leaves:
+  // current already r0, previous still r0's, pending naming r1.
+  ASSERT_EQ(::symlink("revisions/r1", (store_ + "/previous.pending").c_str()), 0);
+  ASSERT_EQ(::unlink((store_ + "/current").c_str()), 0);
+  ASSERT_EQ(::symlink("revisions/r0", (store_ + "/current").c_str()), 0);
+  ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
+  StoreListing l;
+  std::string error;
+  ASSERT_TRUE(list_store(store_, &l, &error));
+  EXPECT_EQ(l.current, "r0");
+  EXPECT_EQ(l.previous, "r1");
+  EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/previous.pending"));
+}
+
+TEST_F(StoreTest, ActivationKilledBeforeTheFlipKeepsPrevious) {
+  ASSERT_EQ(deploy(good()).status, StoreStatus::ok);  // current r1, previous r0
+  ASSERT_EQ(::symlink("revisions/r1", (store_ + "/previous.pending").c_str()), 0);
+  ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
+  StoreListing l;
+  std::string error;
+  ASSERT_TRUE(list_store(store_, &l, &error));
+  EXPECT_EQ(l.current, "r1");
+  EXPECT_EQ(l.previous, "r0");
+  EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/previous.pending"));
 }
 
 TEST_F(StoreTest, ActivateOfUnknownRevisionIsRejectedAndChangesNothing) {
