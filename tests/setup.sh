@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what lpweb needs on Debian 12 (only what is missing) and builds it
-# into build/ (or $LPWEB_BUILD_DIR). Safe to run again.
+# into build/ (or $LPWEB_BUILD_DIR); arguments go to cmake's configure step. Safe to run again.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${LPWEB_BUILD_DIR:-$root/build}
@@ -21,5 +21,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${LPWEB_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${LPWEB_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
 cmake --build "$build" -j"$(nproc)"

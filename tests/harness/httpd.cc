@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +39,45 @@ void chown_to_httpd_user(const std::string& path) {
   if (chown(path.c_str(), 33, 33) != 0) { /* best effort */ }
 }
 
+// What httpd's environment gets on top of ours. In the sanitized build the modules are
+// instrumented but Debian's apache2 is not: the ASan runtime must be preloaded, and
+// libstdc++ with it, or ASan's __cxa_throw interceptor finds nothing to call. ASan
+// reports go to files in `log_dir`; UBSan's ignore log_path when ASan is loaded too
+// (gcc 12) and land in the error log. httpd's pools are freed by exit, not one by one,
+// so leak checking would only report httpd itself.
+std::vector<std::string> sanitizer_settings(const std::string& log_dir) {
+#ifdef LPWEB_SANITIZER_PRELOAD
+  return {"LD_PRELOAD=" LPWEB_SANITIZER_PRELOAD,
+          "ASAN_OPTIONS=log_path=" + log_dir + "/asan:detect_leaks=0:abort_on_error=0:halt_on_error=1",
+          "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"};
+#else
+  return {};
+#endif
+}
+
+// Our environment with `settings` (NAME=value) replacing any variable of the same name.
+std::vector<std::string> environment_with(const std::vector<std::string>& settings) {
+  auto name_of = [](const std::string& var) { return var.substr(0, var.find('=')); };
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string var(*e);
+    bool replaced = false;
+    for (const std::string& s : settings) replaced = replaced || name_of(s) == name_of(var);
+    if (!replaced) env.push_back(var);
+  }
+  env.insert(env.end(), settings.begin(), settings.end());
+  return env;
+}
+
 }  // namespace
+
+bool sanitized_build() {
+#ifdef LPWEB_SANITIZER_PRELOAD
+  return true;
+#else
+  return false;
+#endif
+}
 
 int free_loopback_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -111,16 +152,20 @@ CommandResult run_command(const std::vector<std::string>& argv) {
 
 Httpd::Httpd(HttpdOptions options) : options_(std::move(options)) {
   dir_ = make_temp_dir("httpd");
-  for (const char* sub : {"run", "htdocs", "logs"}) {
+  for (const char* sub : {"run", "htdocs", "logs", "logs/asan"}) {
     std::string p = dir_ + "/" + sub;
     mkdir(p.c_str(), 0755);
   }
   chown_to_httpd_user(dir_ + "/run");
+  chown_to_httpd_user(dir_ + "/logs/asan");
   write_file(dir_ + "/htdocs/index.html", "<!doctype html><title>lpweb</title><p>production</p>\n");
 }
 
 Httpd::~Httpd() {
   stop();
+  // A test that never asked for unexpected_errors() still fails on a report.
+  std::vector<std::string> reports = sanitizer_reports();
+  for (std::size_t i = reported_; i < reports.size(); ++i) ADD_FAILURE() << reports[i];
   if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(dir_);
 }
 
@@ -158,9 +203,15 @@ std::pair<int, std::string> Httpd::config_test() {
   if (port_ == 0) port_ = free_loopback_port();
   write_file(dir_ + "/httpd.conf", render_config());
   std::string out_path = dir_ + "/config-test.out";
-  std::string cmd = std::string(LPWEB_HTTPD_BINARY) + " -t -f '" + dir_ + "/httpd.conf' > '" + out_path + "' 2>&1";
+  std::string cmd;
+  for (const std::string& s : sanitizer_settings(dir_ + "/logs/asan"))
+    cmd += s.substr(0, s.find('=') + 1) + "'" + s.substr(s.find('=') + 1) + "' ";
+  cmd += std::string(LPWEB_HTTPD_BINARY) + " -t -f '" + dir_ + "/httpd.conf' > '" + out_path + "' 2>&1";
   int status = std::system(cmd.c_str());
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  std::vector<std::string> reports = sanitizer_reports();
+  for (std::size_t i = reported_; i < reports.size(); ++i) ADD_FAILURE() << reports[i];
+  reported_ = reports.size();
   return {code, read_file(out_path)};
 }
 
@@ -182,7 +233,11 @@ bool Httpd::start(std::string* error) {
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, 0);
     const char* argv[] = {LPWEB_HTTPD_BINARY, "-DFOREGROUND", "-f", conf.c_str(), nullptr};
-    int rc = posix_spawn(&pid_, LPWEB_HTTPD_BINARY, &fa, &attr, const_cast<char**>(argv), environ);
+    std::vector<std::string> env = environment_with(sanitizer_settings(dir_ + "/logs/asan"));
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int rc = posix_spawn(&pid_, LPWEB_HTTPD_BINARY, &fa, &attr, const_cast<char**>(argv), envp.data());
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
@@ -267,8 +322,44 @@ void Httpd::stop() {
 std::string Httpd::error_log() const { return read_file(dir_ + "/logs/error.log"); }
 std::string Httpd::access_log() const { return read_file(dir_ + "/logs/access.log"); }
 
+std::vector<std::string> Httpd::sanitizer_reports() const {
+  constexpr int kLines = 40;
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/logs/asan", ec))
+    if (entry.is_regular_file(ec) && entry.file_size(ec) > 0) files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> reports;
+  for (const std::string& f : files) {
+    std::istringstream in(read_file(f));
+    std::string report = "sanitizer report " + f + ":";
+    int n = 0;
+    for (std::string line; n < kLines && std::getline(in, line); ++n) report += "\n" + line;
+    reports.push_back(report);
+  }
+  // Whatever reached a process's stderr instead: UBSan's reports, or ASan's before log_path applied.
+  for (const char* log : {"logs/stderr.log", "logs/error.log"}) {
+    std::istringstream in(read_file(dir_ + "/" + log));
+    std::string report;
+    int n = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("runtime error: ") != std::string::npos || line.find("ERROR: AddressSanitizer") != std::string::npos ||
+          line.find("ERROR: LeakSanitizer") != std::string::npos) {
+        if (!report.empty()) reports.push_back(report);
+        report = std::string("sanitizer report in ") + log + ":";
+        n = 0;
+      }
+      if (!report.empty() && n++ < kLines) report += "\n" + line;
+    }
+    if (!report.empty()) reports.push_back(report);
+  }
+  return reports;
+}
+
 std::vector<std::string> Httpd::unexpected_errors(const std::vector<std::string>& allowed) const {
-  std::vector<std::string> out;
+  // Reports first: callers often show only the first line.
+  std::vector<std::string> out = sanitizer_reports();
+  reported_ = out.size();
   std::istringstream in(error_log());
   std::size_t offset = 0;
   for (std::string line; std::getline(in, line); offset += line.size() + 1) {

@@ -43,8 +43,12 @@ class Httpd {
   std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
   std::string error_log() const;
   std::string access_log() const;
-  // Error-log lines at error, crit, alert or emerg level not matching any of `allowed`.
+  // Error-log lines at error, crit, alert or emerg level not matching any of `allowed`,
+  // after every sanitizer report (sanitized build: LPWEB_SANITIZE).
   std::vector<std::string> unexpected_errors(const std::vector<std::string>& allowed = {}) const;
+  // The head of each sanitizer report of httpd's processes: ASan's files in logs/asan,
+  // and reports that reached stderr.log or error.log (UBSan's, under gcc 12).
+  std::vector<std::string> sanitizer_reports() const;
   // Replaces the config body, for the next start/graceful.
   void set_config(const std::string& body) { options_.config = body; }
 
@@ -58,7 +62,12 @@ class Httpd {
   int port_ = 0;
   pid_t pid_ = -1;
   std::size_t stop_offset_ = std::string::npos;  // error-log size when stop() began
+  mutable std::size_t reported_ = 0;  // sanitizer reports already handed to the test
 };
+
+// True in the LPWEB_SANITIZE build, where ASan's quarantine and shadow memory make a
+// process's RSS grow by design: memory-growth bounds do not apply there.
+bool sanitized_build();
 
 // A free TCP port on 127.0.0.1 (the kernel's pick, released for httpd to take).
 int free_loopback_port();
