@@ -1015,7 +1015,9 @@ TEST_F(ReliabilityTest, Soak) {
     RecordProperty(tag + "_rss_kb", std::to_string(s.rss_kb) + "->" + std::to_string(e.rss_kb));
     EXPECT_LE(e.fds, s.fds) << "open fds grew in child " << pid;
     // ASan holds freed memory back on purpose (use-after-free detection): no RSS bound there.
-    if (!sanitized_build()) EXPECT_LE(e.rss_kb - s.rss_kb, rss_bound_kb) << "RSS grew in child " << pid;
+    if (!sanitized_build()) {
+      EXPECT_LE(e.rss_kb - s.rss_kb, rss_bound_kb) << "RSS grew in child " << pid;
+    }
   }
   std::fflush(stdout);
 }
