@@ -194,6 +194,8 @@ static int quick_handler(request_rec* r, int lookup_uri) {
   ServerConf* conf = conf_of(r->server);
   if (!conf || conf->policy->rules().empty() || !r->hostname || !r->unparsed_uri) return DECLINED;
   return guarded(r, DECLINED, [&]() -> int {
+    // The cheap no for every request that is not for an edge host.
+    if (!lpedge::match_host(*conf->policy, r->hostname, nullptr)) return DECLINED;
     lpedge::Request request;
     request.host = r->hostname;
     request.method = r->method ? r->method : "";

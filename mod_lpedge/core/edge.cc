@@ -259,9 +259,10 @@ Policy Policy::merge(const Policy& base, const Policy& over) {
 
 const Rule* match_host(const Policy& policy, std::string_view host, std::string_view* leading) {
   host = strip_trailing_dot(strip_port(host));
-  if (host.empty() || is_ip_literal(host)) return nullptr;
+  if (host.empty()) return nullptr;
   for (const Rule& rule : policy.rules()) {
-    if (!host_within(host, rule.edge_host)) continue;
+    // Most requests are not for an edge host: the suffix test comes first.
+    if (!host_within(host, rule.edge_host) || is_ip_literal(host)) continue;
     std::string_view lead = host.substr(0, host.size() - rule.edge_host.size());
     if (!lead.empty()) lead.remove_suffix(1);  // the dot before the edge host
     // The leading labels travel into Location, so they must be plain labels,

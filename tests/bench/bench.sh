@@ -223,6 +223,9 @@ if [[ callgrind =~ $only ]]; then
     awk '/lpedge::decide\(/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests")
   per_request redirect_alias "$work/cg/lpedge.conf" bugs.alias.bench "$target"
   per_request passthrough_lpedge "$work/cg/lpedge.conf" prod.bench /app-5k.css
+  # mod_lpedge's own share of a non-edge request: its quick handler, inclusive.
+  ir[passthrough_hook]=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/cg/last.out" 2>/dev/null |
+    awk '/[^_]quick_handler/ && /mod_lpedge/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests")
   per_request passthrough_plain "$work/cg/plain.conf" prod.bench /app-5k.css
   per_request icing_5k_identity "$work/cg/plain.conf" prod.bench /+icing/revbench1/app-5k.css
   ir[resolve_only]=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/cg/last.out" 2>/dev/null |
@@ -339,6 +342,7 @@ if [ ${#ir[@]} -gt 0 ]; then
   echo "| redirect decision alone (lpedge::decide) | ${ir[decide_only]:-?} | |"
   echo "| pass-through, mod_lpedge loaded | ${ir[passthrough_lpedge]} | $(awk -v a="${ir[passthrough_lpedge]}" -v b="${ir[passthrough_plain]}" 'BEGIN { printf "%+.2f%%", (a - b) * 100 / b }') vs not loaded |"
   echo "| pass-through, not loaded | ${ir[passthrough_plain]} | |"
+  echo "| pass-through: mod_lpedge's quick handler alone | ${ir[passthrough_hook]:-?} | $(awk -v a="${ir[passthrough_hook]:-0}" -v b="${ir[passthrough_plain]}" 'BEGIN { printf "%.2f%%", a * 100 / b }') of the request |"
   echo "| icing 5 KB | ${ir[icing_5k_identity]} | $(ratio "${ir[static_5k]}" "${ir[icing_5k_identity]}")× fewer than core static |"
   echo "| core static 5 KB | ${ir[static_5k]} | |"
   echo "| icing lookup alone (lpicing::resolve_request) | ${ir[resolve_only]:-?} | |"
