@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace lpicing {
@@ -88,9 +89,7 @@ void write_new_file_at(int dirfd, const std::string& name, std::string_view data
   fsync_fd(fd.get(), what);
 }
 
-namespace {
-
-void remove_contents(int dirfd, const std::string& what) {
+std::vector<std::string> list_dir(int dirfd, const std::string& what) {
   int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) throw SystemError("cannot read " + what, errno);
   DIR* d = ::fdopendir(dup);
@@ -100,19 +99,22 @@ void remove_contents(int dirfd, const std::string& what) {
     throw SystemError("cannot read " + what, e);
   }
   ::rewinddir(d);  // the duplicate shares the offset of a descriptor read before
-  std::vector<std::pair<std::string, bool>> names;
+  std::vector<std::string> names;
   while (struct dirent* de = ::readdir(d)) {
     std::string n = de->d_name;
-    if (n == "." || n == "..") continue;
-    bool is_dir = de->d_type == DT_DIR;
-    if (de->d_type == DT_UNKNOWN) {
-      struct stat st;
-      if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) is_dir = S_ISDIR(st.st_mode);
-    }
-    names.emplace_back(std::move(n), is_dir);
+    if (n != "." && n != "..") names.push_back(std::move(n));
   }
   ::closedir(d);
-  for (auto& [n, is_dir] : names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+void remove_contents(int dirfd, const std::string& what) {
+  for (const std::string& n : list_dir(dirfd, what)) {
+    struct stat st;
+    bool is_dir = ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
     if (is_dir) {
       UniqueFd sub = open_dir_if_exists(dirfd, n, what);
       if (sub) remove_contents(sub.get(), what);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace lpicing {
@@ -60,6 +61,8 @@ void write_all(int fd, const void* data, std::size_t len, const std::string& wha
 // Removes `name` under `dirfd` and everything below it, never following symlinks.
 // A missing `name` is fine. Throws.
 void remove_tree_at(int dirfd, const std::string& name, const std::string& what);
+// The names in a directory (no "." or ".."), sorted. Throws SystemError.
+std::vector<std::string> list_dir(int dirfd, const std::string& what);
 void fsync_fd(int fd, const std::string& what);  // throws
 // syncfs(2): flushes the whole file system holding `fd`, and reports write-back errors
 // that happened since `fd` was opened (Linux 5.8+). Throws.

@@ -43,26 +43,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<std::string> list_dir(int dirfd, const std::string& what) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw SystemError("cannot read " + what, errno);
-  DIR* d = ::fdopendir(dup);
-  if (!d) {
-    int e = errno;
-    ::close(dup);
-    throw SystemError("cannot read " + what, e);
-  }
-  ::rewinddir(d);
-  std::vector<std::string> names;
-  while (struct dirent* de = ::readdir(d)) {
-    std::string n = de->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // An open store with its writer lock held; the lock goes when the object does.
 class LockedStore {
  public:

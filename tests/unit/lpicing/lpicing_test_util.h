@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -232,5 +234,24 @@ inline std::string css_text(int rules) {
   for (int i = 0; i < rules; ++i) s += ".rule" + std::to_string(i) + " { color: red; margin: 0 }\n";
   return s;
 }
+
+#ifdef LPICING_TOOL
+struct ToolRun {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs the real lpicing binary with `args` (shell words), output captured in `tmp`.
+inline ToolRun run_tool(const TempDir& tmp, const std::string& args) {
+  std::string out = tmp / "stdout", err = tmp / "stderr";
+  std::string cmd = std::string(LPICING_TOOL) + " " + args + " >" + out + " 2>" + err;
+  int status = std::system(cmd.c_str());
+  ToolRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+#endif
 
 }  // namespace lpicing_test

@@ -22,21 +22,8 @@ using lpicing_test::TempDir;
 
 constexpr std::int64_t kT0 = 1700000000;
 
-struct ToolRun {
-  int code = -1;
-  std::string out, err;
-};
-
-ToolRun run_tool(const TempDir& tmp, const std::string& args) {
-  std::string out = tmp / "stdout", err = tmp / "stderr";
-  std::string cmd = std::string(LPICING_TOOL) + " " + args + " >" + out + " 2>" + err;
-  int status = std::system(cmd.c_str());
-  ToolRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = lpicing_test::slurp(out);
-  r.err = lpicing_test::slurp(err);
-  return r;
-}
+using lpicing_test::ToolRun;
+using lpicing_test::run_tool;
 
 // What a case may use to spoil its bundle.
 struct Context {

@@ -12,21 +12,8 @@ namespace {
 
 using lpicing_test::TempDir;
 
-struct ToolRun {
-  int code = -1;
-  std::string out, err;
-};
-
-ToolRun run_tool(const TempDir& tmp, const std::string& args) {
-  std::string out = tmp / "stdout", err = tmp / "stderr";
-  std::string cmd = std::string(LPICING_TOOL) + " " + args + " >" + out + " 2>" + err;
-  int status = std::system(cmd.c_str());
-  ToolRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = lpicing_test::slurp(out);
-  r.err = lpicing_test::slurp(err);
-  return r;
-}
+using lpicing_test::ToolRun;
+using lpicing_test::run_tool;
 
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
