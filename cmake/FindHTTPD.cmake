@@ -1,5 +1,5 @@
 # Finds Apache httpd's headers, module directory and server binary through apxs.
-# Sets HTTPD_FOUND, HTTPD_INCLUDE_DIR, HTTPD_MODULES_DIR, HTTPD_BINARY and the
+# Sets HTTPD_FOUND, HTTPD_INCLUDE_DIR, HTTPD_MODULES_DIR, HTTPD_SYSCONF_DIR, HTTPD_BINARY and the
 # interface target HTTPD::httpd (headers only: modules get the symbols from the server).
 find_program(APXS_EXECUTABLE NAMES apxs apxs2 PATHS /usr/bin /usr/sbin)
 
@@ -15,6 +15,7 @@ endfunction()
 if(APXS_EXECUTABLE)
   _httpd_apxs_query(HTTPD_INCLUDE_DIR INCLUDEDIR)
   _httpd_apxs_query(HTTPD_MODULES_DIR LIBEXECDIR)
+  _httpd_apxs_query(HTTPD_SYSCONF_DIR SYSCONFDIR)
   _httpd_apxs_query(_httpd_sbin SBINDIR)
   _httpd_apxs_query(_httpd_target TARGET)
   find_program(HTTPD_BINARY NAMES ${_httpd_target} apache2 httpd HINTS ${_httpd_sbin})
