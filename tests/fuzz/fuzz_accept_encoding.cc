@@ -5,15 +5,11 @@
 #include <string_view>
 
 #include "serve.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace lpicing;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 }  // namespace
 

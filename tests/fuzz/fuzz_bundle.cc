@@ -12,15 +12,11 @@
 #include <string_view>
 
 #include "bundle.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace lpicing;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 constexpr std::uint64_t kMaxEntries = 64;
 constexpr std::uint64_t kMaxBytes = 2u << 20;

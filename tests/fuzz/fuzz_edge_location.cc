@@ -8,17 +8,13 @@
 #include <string_view>
 
 #include "edge.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using lpedge::Decision;
 using lpedge::Policy;
 using lpedge::Request;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 

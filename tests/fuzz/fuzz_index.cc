@@ -8,15 +8,11 @@
 
 #include "index.h"
 #include "serve.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace lpicing;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 // A JSON string literal: quoted, valid UTF-8, no raw control bytes, every
 // backslash starting a known escape and every quote escaped.

@@ -14,15 +14,11 @@
 
 #include "index.h"
 #include "serve.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace lpicing;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 

@@ -9,15 +9,11 @@
 
 #include "bundle.h"
 #include "serve.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace lpicing;
-
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 bool utf8_by_serve(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
