@@ -58,6 +58,7 @@ struct ServerConf {
   int keep;
   const char* tool;
   lpicing::IndexCache* cache;         // one per child, set in child_init
+  int quick;                          // LPIcingQuickHandler: serve before auth and mapping
 };
 
 // One drop directory to watch, gathered from every server in post_config.
@@ -335,6 +336,7 @@ static void* create_server_conf(apr_pool_t* pool, server_rec*) {
   auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
   c->current_max_age = kUnset;
   c->keep = kUnset;
+  c->quick = kUnset;
   return c;
 }
 
@@ -349,6 +351,7 @@ static void* merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
   c->trusted_key = over->trusted_key ? over->trusted_key : base->trusted_key;
   c->keep = over->keep != kUnset ? over->keep : base->keep;
   c->tool = over->tool ? over->tool : base->tool;
+  c->quick = over->quick != kUnset ? over->quick : base->quick;
   return c;
 }
 
@@ -419,6 +422,11 @@ static const char* cmd_tool(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+static const char* cmd_quick(cmd_parms* cmd, void*, int on) {
+  conf_of(cmd->server)->quick = on ? 1 : 0;
+  return nullptr;
+}
+
 // Fills in defaults and checks what directives alone cannot: runs before
 // `apachectl -t` exits, so a reload never fails on what the test passed.
 static int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
@@ -428,6 +436,7 @@ static int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec*
     if (c->current_max_age == kUnset) c->current_max_age = 300;
     if (c->keep == kUnset) c->keep = 5;
     if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
+    if (c->quick == kUnset) c->quick = 1;
     c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
     struct stat st;
     if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
@@ -633,6 +642,23 @@ static int handler(request_rec* r) {
   });
 }
 
+// The fast path (LPIcingQuickHandler On, the default): icing URLs are answered
+// straight after the request is read, as mod_cache's CacheQuickHandler does,
+// skipping the location walk, access checks and mapping that public,
+// immutable assets do not need. The same resolution and response code run
+// as on the slow path; only the hooks in between are left out.
+static int icing_quick_handler(request_rec* r, int lookup) {
+  if (lookup || r->main || r->prev || r->proxyreq) return DECLINED;
+  ServerConf* c = conf_of(r->server);
+  if (c->quick != 1 || !c->store) return DECLINED;
+  int status = translate_name(r);
+  if (status != OK) return status;  // DECLINED: not ours; or a 4xx/5xx for ap_die
+  ap_run_type_checker(r);           // mod_mime types the asset by r->filename
+  ap_run_insert_filter(r);          // mod_headers, mod_deflate and the like still apply
+  status = handler(r);
+  return status == DECLINED ? HTTP_NOT_FOUND : status;
+}
+
 static void register_hooks(apr_pool_t*) {
   ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -644,6 +670,8 @@ static void register_hooks(apr_pool_t*) {
   ap_hook_map_to_storage(map_to_storage, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_LAST);
   ap_hook_handler(handler, nullptr, nullptr, APR_HOOK_FIRST);
+  // After mod_lpedge (APR_HOOK_REALLY_FIRST): an edge host's icing URL is redirected.
+  ap_hook_quick_handler(icing_quick_handler, nullptr, nullptr, APR_HOOK_FIRST);
 }
 
 #define LPI_CMD(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
@@ -662,6 +690,8 @@ static const command_rec lpicing_cmds[] = {
                   "N: revisions kept when the drop directory deploys (default 5)"),
     AP_INIT_TAKE1("LPIcingTool", LPI_CMD(cmd_tool), nullptr, RSRC_CONF,
                   "PATH: the lpicing program the drop-directory watcher runs (default " LPICING_TOOL_DEFAULT ")"),
+    AP_INIT_FLAG("LPIcingQuickHandler", LPI_CMD(cmd_quick), nullptr, RSRC_CONF,
+                 "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
 
 module AP_MODULE_DECLARE_DATA lpicing_module = {

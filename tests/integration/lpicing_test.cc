@@ -386,6 +386,23 @@ TEST_F(IcingTest, AddHandlerCannotRunAnAsset) {
   EXPECT_EQ(r.body, stored("100", "js/app.js"));
 }
 
+// The quick handler answers before the location walk, so <Location> access
+// rules do not apply to icing URLs; LPIcingQuickHandler Off brings them back.
+TEST_F(IcingTest, QuickHandlerServesBeforeLocationRulesAndOffRestoresThem) {
+  deploy("100");
+  const std::string deny = "<Location \"/+icing/\">\n  Require all denied\n</Location>\n";
+  start(deny);
+  Response quick = get("/+icing/rev100/js/app.js");
+  EXPECT_EQ(quick.status, 200);
+  EXPECT_EQ(quick.body, stored("100", "js/app.js"));
+  httpd_->stop();
+  EXPECT_TRUE(httpd_->unexpected_errors({}).empty());
+  allowed_errors_ = {"AH01630"};  // mod_authz_core logs the refusal at error level
+  start(deny + "LPIcingQuickHandler Off\n");
+  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 403);
+  EXPECT_EQ(get("/+icing/js/app.js").status, 403);
+}
+
 // ---- status ---------------------------------------------------------------------------
 
 TEST_F(IcingTest, StatusReportsCurrentAndEveryRevision) {
