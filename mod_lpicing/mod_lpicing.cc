@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bodycache.h"
 #include "crypto.h"
 #include "serve.h"
 
@@ -59,6 +60,7 @@ struct ServerConf {
   const char* tool;
   lpicing::IndexCache* cache;         // one per child, set in child_init
   int quick;                          // LPIcingQuickHandler: serve before auth and mapping
+  lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
 };
 
 // One drop directory to watch, gathered from every server in post_config.
@@ -508,6 +510,19 @@ static void child_init(apr_pool_t* pchild, server_rec* s) {
   apr_pool_cleanup_register(pchild, cache, delete_object<lpicing::IndexCache>, apr_pool_cleanup_null);
   for (server_rec* v = s; v; v = v->next)
     if (conf_of(v)->store) conf_of(v)->cache = cache;
+
+  // Small bodies are mapped once and sent from memory: no open, fstat,
+  // sendfile and close per request. Without it they are simply opened each time.
+  lpicing::BodyCache* bodies = nullptr;
+  try {
+    bodies = new lpicing::BodyCache();
+    apr_pool_cleanup_register(pchild, bodies, delete_object<lpicing::BodyCache>, apr_pool_cleanup_null);
+  } catch (...) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LPI0010: cannot create the body cache; files are opened per request");
+    bodies = nullptr;
+  }
+  for (server_rec* v = s; v; v = v->next)
+    if (conf_of(v)->store) conf_of(v)->bodies = bodies;
 }
 
 // Claims PREFIX/ URLs after httpd decoded and normalised the path (so
@@ -574,9 +589,13 @@ static int serve_asset(request_rec* r, RequestState* st) {
 
   // EnableSendfile and EnableMMAP are honoured as core's default_handler does.
   auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+  // A small body comes from the child's mappings (EnableMMAP Off: never).
+  std::shared_ptr<const lpicing::MappedBody> body;
+  if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF) body = c->bodies->get(f.file, f.size, f.sha256);
   apr_file_t* fd = nullptr;
-  apr_status_t rv = apr_file_open(&fd, f.file.c_str(), APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile),
-                                  0, r->pool);
+  apr_status_t rv = body ? APR_SUCCESS
+                         : apr_file_open(&fd, f.file.c_str(),
+                                         APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile), 0, r->pool);
   if (rv != APR_SUCCESS) {
     // Pruned between resolving and opening: as absent as it now is.
     ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
@@ -585,7 +604,8 @@ static int serve_asset(request_rec* r, RequestState* st) {
     return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
   }
   apr_finfo_t info;
-  if (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != static_cast<apr_off_t>(f.size)) {
+  if (!body &&
+      (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != static_cast<apr_off_t>(f.size))) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0105: %s does not have the size its INDEX records (%" APR_UINT64_T_FMT
                   " bytes): the store was changed by hand", f.file.c_str(), static_cast<apr_uint64_t>(f.size));
     apr_file_close(fd);
@@ -608,18 +628,29 @@ static int serve_asset(request_rec* r, RequestState* st) {
 
   int status = ap_meets_conditions(r);
   if (status != OK) {
-    apr_file_close(fd);
+    if (fd) apr_file_close(fd);
     r->status = status;
     return status;
   }
-  // A file bucket, so the core can use sendfile; the byterange filter does Range.
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-  apr_bucket* file = apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
+  if (body) {
+    // The request pool holds the mapping. A pool bucket made after that
+    // hold copies its bytes to the heap should anything keep it past the
+    // pool (cleanups run newest first), so the bytes never go away under it.
+    using Held = std::shared_ptr<const lpicing::MappedBody>;
+    auto* held = new Held(std::move(body));
+    apr_pool_cleanup_register(r->pool, held, delete_object<Held>, apr_pool_cleanup_null);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create((*held)->data(), (*held)->size(), r->pool,
+                                                       r->connection->bucket_alloc));
+  } else {
+    // A file bucket, so the core can use sendfile; the byterange filter does Range.
+    apr_bucket* file = apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
 #if APR_HAS_MMAP
-  if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(file, 0);
+    if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(file, 0);
 #else
-  (void)file;
+    (void)file;
 #endif
+  }
   APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
   rv = ap_pass_brigade(r->output_filters, bb);
   return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
