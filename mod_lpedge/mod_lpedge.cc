@@ -195,14 +195,20 @@ static int quick_handler(request_rec* r, int lookup_uri) {
   if (!conf || conf->policy->rules().empty() || !r->hostname || !r->unparsed_uri) return DECLINED;
   return guarded(r, DECLINED, [&]() -> int {
     // The cheap no for every request that is not for an edge host.
-    if (!lpedge::match_host(*conf->policy, r->hostname, nullptr)) return DECLINED;
+    const lpedge::Rule* matched = lpedge::match_host(*conf->policy, r->hostname, nullptr);
+    if (!matched) return DECLINED;
     lpedge::Request request;
     request.host = r->hostname;
     request.method = r->method ? r->method : "";
     request.target = r->unparsed_uri;
     request.secure = std::strcmp(ap_http_scheme(r), "https") == 0;
     lpedge::Decision d = lpedge::decide(*conf->policy, request);
-    if (d.kind == lpedge::Decision::pass) return DECLINED;
+    if (d.kind == lpedge::Decision::pass) {
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                    "LPE0012: %s %s on %s matched edge host %s: exempt path (or no path), not redirected", r->method,
+                    r->unparsed_uri, r->hostname, matched->edge_host.c_str());
+      return DECLINED;
+    }
     if (d.kind == lpedge::Decision::bad_request) {
       ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "LPE0011: control byte in request target on %s: 400",
                     r->hostname);

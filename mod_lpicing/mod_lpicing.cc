@@ -19,13 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "combo.h"
 #include "bodycache.h"
 #include "crypto.h"
+#include "metrics.h"
 #include "serve.h"
 
 // httpd.h first: the other httpd headers rely on its types.
 #include <httpd.h>
 #include <apr_optional.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <http_config.h>
 #include <http_core.h>
@@ -48,6 +51,9 @@ constexpr const char kStatusHandler[] = "lpicing-status";
 constexpr int kRescanMs = 1000;  // inotify wakes the watcher at once; this is the fallback
 constexpr int kRestSeconds = 30;
 constexpr int kUnset = -1;
+constexpr const char kCounterKey[] = "lpicing-counters";
+constexpr std::size_t kCounterSlots = 64;           // stores counted per httpd
+constexpr const char kCountedNote[] = "lpicing";  // r->notes: a request for an icing URL
 
 struct ServerConf {
   const char* store;                  // null: module inactive for this server
@@ -59,8 +65,14 @@ struct ServerConf {
   int keep;
   const char* tool;
   lpicing::IndexCache* cache;         // one per child, set in child_init
+  void* counters;                     // shared request counters, set in post_config
+  int counter_slot;                   // this store's slot in them; -1: not counted
   int quick;                          // LPIcingQuickHandler: serve before auth and mapping
   lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
+  int combo_max_files;                // LPIcingComboMaxFiles
+  apr_int64_t combo_max_bytes;        // LPIcingComboMaxBytes
+  apr_int64_t combo_cache_bytes;      // LPIcingComboCacheBytes; 0: no cache
+  lpicing::ComboCache* combo_cache;   // one per child, set in child_init; null: none
 };
 
 // One drop directory to watch, gathered from every server in post_config.
@@ -84,7 +96,12 @@ struct Watcher {
 
 // What translate_name resolved, kept for the handler: one revision per request.
 struct RequestState {
+  RequestState() = default;
+  explicit RequestState(lpicing::ResolvedFile f) : file(std::move(f)) {}
   lpicing::ResolvedFile file;
+  bool is_combo = false;  // PREFIX/+combo/...: `combo` instead of `file`
+  lpicing::ResolvedCombo combo;
+  std::shared_ptr<const std::string> combo_body;  // held until the request pool goes
 };
 
 ServerConf* conf_of(server_rec* s) {
@@ -339,6 +356,9 @@ static void* create_server_conf(apr_pool_t* pool, server_rec*) {
   c->current_max_age = kUnset;
   c->keep = kUnset;
   c->quick = kUnset;
+  c->combo_max_files = kUnset;
+  c->combo_max_bytes = kUnset;
+  c->combo_cache_bytes = kUnset;
   return c;
 }
 
@@ -354,6 +374,9 @@ static void* merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
   c->keep = over->keep != kUnset ? over->keep : base->keep;
   c->tool = over->tool ? over->tool : base->tool;
   c->quick = over->quick != kUnset ? over->quick : base->quick;
+  c->combo_max_files = over->combo_max_files != kUnset ? over->combo_max_files : base->combo_max_files;
+  c->combo_max_bytes = over->combo_max_bytes != kUnset ? over->combo_max_bytes : base->combo_max_bytes;
+  c->combo_cache_bytes = over->combo_cache_bytes != kUnset ? over->combo_cache_bytes : base->combo_cache_bytes;
   return c;
 }
 
@@ -424,6 +447,28 @@ static const char* cmd_tool(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+static const char* cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 1, 10000, &conf_of(cmd->server)->combo_max_files))
+    return directive_error(cmd, arg, "is not a number of files from 1 to 10000");
+  return nullptr;
+}
+
+static const char* cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg) {
+  std::uint64_t v = 0;
+  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v) || v == 0)
+    return directive_error(cmd, arg, "is not a size from 1 to 1G (bytes, or with K, M or G)");
+  conf_of(cmd->server)->combo_max_bytes = static_cast<apr_int64_t>(v);
+  return nullptr;
+}
+
+static const char* cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg) {
+  std::uint64_t v = 0;
+  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v))
+    return directive_error(cmd, arg, "is not a size from 0 (no cache) to 1G (bytes, or with K, M or G)");
+  conf_of(cmd->server)->combo_cache_bytes = static_cast<apr_int64_t>(v);
+  return nullptr;
+}
+
 static const char* cmd_quick(cmd_parms* cmd, void*, int on) {
   conf_of(cmd->server)->quick = on ? 1 : 0;
   return nullptr;
@@ -439,6 +484,10 @@ static int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec*
     if (c->keep == kUnset) c->keep = 5;
     if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
     if (c->quick == kUnset) c->quick = 1;
+    if (c->combo_max_files == kUnset) c->combo_max_files = static_cast<int>(lpicing::kComboDefaultMaxFiles);
+    if (c->combo_max_bytes == kUnset) c->combo_max_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultMaxBytes);
+    if (c->combo_cache_bytes == kUnset)
+      c->combo_cache_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultCacheBytes);
     c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
     struct stat st;
     if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
@@ -523,6 +572,63 @@ static void child_init(apr_pool_t* pchild, server_rec* s) {
   }
   for (server_rec* v = s; v; v = v->next)
     if (conf_of(v)->store) conf_of(v)->bodies = bodies;
+
+  // One combo cache too, as large as the largest LPIcingComboCacheBytes.
+  apr_int64_t combo_bytes = 0;
+  for (server_rec* v = s; v; v = v->next)
+    if (conf_of(v)->store && conf_of(v)->combo_cache_bytes > combo_bytes) combo_bytes = conf_of(v)->combo_cache_bytes;
+  if (combo_bytes <= 0) return;
+  lpicing::ComboCache* combo_cache = nullptr;
+  try {
+    combo_cache = new lpicing::ComboCache(static_cast<std::uint64_t>(combo_bytes));
+  } catch (...) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "LPI0606: cannot create the combo cache; combos are compressed per request");
+    return;
+  }
+  apr_pool_cleanup_register(pchild, combo_cache, delete_object<lpicing::ComboCache>, apr_pool_cleanup_null);
+  for (server_rec* v = s; v; v = v->next)
+    if (conf_of(v)->store && conf_of(v)->combo_cache_bytes > 0) conf_of(v)->combo_cache = combo_cache;
+}
+
+// PREFIX/+combo/...: several files of one revision in one response.
+// `path` is the decoded path after the prefix; the query is taken raw.
+static int translate_combo(request_rec* r, ServerConf* c, const char* path) {
+  const char* accept = apr_table_get(r->headers_in, "Accept-Encoding");
+  lpicing::ComboLimits limits;
+  limits.max_files = static_cast<std::size_t>(c->combo_max_files);
+  limits.max_bytes = static_cast<std::uint64_t>(c->combo_max_bytes);
+  auto* st = new RequestState{};
+  apr_pool_cleanup_register(r->pool, st, delete_object<RequestState>, apr_pool_cleanup_null);
+  st->is_combo = true;
+  st->combo = lpicing::resolve_combo(*c->cache, c->store, path, r->args ? r->args : "", accept ? accept : "", limits);
+  const lpicing::ResolvedCombo& combo = st->combo;
+  switch (combo.status) {
+    case lpicing::ComboStatus::found:
+      break;
+    case lpicing::ComboStatus::error:
+      ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0603: revision %s cannot be served: %s", combo.revision.c_str(),
+                    combo.reason.c_str());
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return HTTP_INTERNAL_SERVER_ERROR;
+    case lpicing::ComboStatus::not_found:
+    case lpicing::ComboStatus::bad_request: {
+      int status = combo.status == lpicing::ComboStatus::not_found ? HTTP_NOT_FOUND : HTTP_BAD_REQUEST;
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0601: combo %s: %s: %d", r->uri, combo.reason.c_str(), status);
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return status;
+    }
+  }
+  ap_set_module_config(r->request_config, &lpicing_module, st);
+  // mod_mime types the response by the first member's name; all share its extension.
+  r->filename = apr_pstrmemdup(r->pool, combo.files.front().data(), combo.files.front().size());
+  r->handler = kHandler;
+  ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                "LPI0602: combo %s: %s revision %s, %zu files, %" APR_UINT64_T_FMT " bytes, %s", r->uri,
+                combo.kind == lpicing::PathKind::versioned ? "versioned" : "current", combo.revision.c_str(),
+                combo.members.size(), static_cast<apr_uint64_t>(combo.identity_size),
+                combo.encoding == lpicing::Encoding::identity ? "identity"
+                                                              : lpicing::content_encoding(combo.encoding).data());
+  return OK;
 }
 
 // Claims PREFIX/ URLs after httpd decoded and normalised the path (so
@@ -532,6 +638,7 @@ static int translate_name(request_rec* r) {
   if (!c->store || !c->cache) return DECLINED;
   std::size_t n = std::strlen(c->prefix);
   if (std::strncmp(r->uri, c->prefix, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) return DECLINED;
+  if (!r->main) apr_table_setn(r->notes, kCountedNote, "1");
   return guarded(r, [&]() -> int {
     // One URL per file: the path as sent, decoded but not normalised, so
     // dot segments, "//" and the like never reach another file.
@@ -541,9 +648,12 @@ static int translate_name(request_rec* r) {
     if (bad == OK && (std::strncmp(path, c->prefix, n) != 0 || (path[n] != '/' && path[n] != '\0')))
       bad = HTTP_NOT_FOUND;
     if (bad != OK) {
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0401: %s: %s: %d", r->unparsed_uri,
+                    bad == HTTP_BAD_REQUEST ? "bad %-escape in the path" : "outside the prefix once decoded", bad);
       apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
       return bad;
     }
+    if (lpicing::is_combo_path(path + n)) return translate_combo(r, c, path + n);
     const char* accept = apr_table_get(r->headers_in, "Accept-Encoding");
     auto* st = new RequestState{lpicing::resolve_request(*c->cache, c->store, path + n, accept ? accept : "")};
     apr_pool_cleanup_register(r->pool, st, delete_object<RequestState>, apr_pool_cleanup_null);
@@ -555,8 +665,12 @@ static int translate_name(request_rec* r) {
       return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (f.status != lpicing::ResolveStatus::found) {
-      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0102: %s: not in %s", r->uri,
-                    f.revision.empty() ? "any revision" : f.revision.c_str());
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0102: %s: %s%s: 404", r->uri,
+                    f.kind == lpicing::PathKind::not_found ? "not a servable path (hidden, metadata or malformed)"
+                    : f.revision.empty()                  ? "no current revision"
+                    : !f.index                            ? "not in the store: revision "
+                                                          : "no such file in revision ",
+                    f.kind == lpicing::PathKind::not_found ? "" : f.revision.c_str());
       apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
       return HTTP_NOT_FOUND;
     }
@@ -565,9 +679,13 @@ static int translate_name(request_rec* r) {
     std::size_t name_len = f.file.size() - (f.encoding == lpicing::Encoding::identity ? 0 : 3);
     r->filename = apr_pstrmemdup(r->pool, f.file.data(), name_len);
     r->handler = kHandler;
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0103: %s: revision %s, %s, %s", r->uri, f.revision.c_str(),
+    const char* accepted = apr_table_get(r->headers_in, "Accept-Encoding");
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "LPI0103: %s: %s revision %s, file %s, %s variant (Accept-Encoding: %s), serving %s", r->uri,
+                  f.kind == lpicing::PathKind::versioned ? "versioned" : "current", f.revision.c_str(),
                   f.entry->path.c_str(),
-                  f.encoding == lpicing::Encoding::identity ? "identity" : lpicing::content_encoding(f.encoding).data());
+                  f.encoding == lpicing::Encoding::identity ? "identity" : lpicing::content_encoding(f.encoding).data(),
+                  accepted ? accepted : "none", f.file.c_str());
     return OK;
   });
 }
@@ -656,21 +774,151 @@ static int serve_asset(request_rec* r, RequestState* st) {
   return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
 }
 
+// A combo: headers as for one asset, then the conditions (so a 304 costs no
+// file or compression work), then the members as file buckets (identity) or
+// the compressed concatenation, from the per-child cache when it is there.
+static int serve_combo(request_rec* r, RequestState* st) {
+  ServerConf* c = conf_of(r->server);
+  const lpicing::ResolvedCombo& combo = st->combo;
+  r->allowed |= (AP_METHOD_BIT << M_GET);
+  if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+
+  auto etag = lpicing::format_etag(combo.digest);
+  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
+  apr_table_setn(r->headers_out, "Cache-Control",
+                 combo.kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
+                                                            : c->current_cache_control);
+  if (combo.vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+  r->content_encoding = combo.encoding == lpicing::Encoding::identity
+                            ? nullptr
+                            : apr_pstrdup(r->pool, lpicing::content_encoding(combo.encoding).data());
+  if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
+  ap_update_mtime(r, apr_time_from_sec(combo.mtime));
+  ap_set_last_modified(r);
+  int status = ap_meets_conditions(r);
+  if (status != OK) {
+    r->status = status;
+    return status;
+  }
+
+  apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+  if (combo.encoding == lpicing::Encoding::identity) {
+    auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+    for (std::size_t i = 0; i < combo.members.size(); ++i) {
+      const std::string& file = combo.files[i];
+      apr_file_t* fd = nullptr;
+      apr_status_t rv = apr_file_open(&fd, file.c_str(), APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile),
+                                      0, r->pool);
+      if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
+                      "LPI0605: cannot open combo member %s", file.c_str());
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+      }
+      apr_finfo_t info;
+      apr_off_t size = static_cast<apr_off_t>(combo.members[i]->size);
+      if (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != size) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0604: %s does not have the size its INDEX records (%"
+                      APR_OFF_T_FMT " bytes): the store was changed by hand", file.c_str(), size);
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return HTTP_INTERNAL_SERVER_ERROR;
+      }
+      if (size == 0) {
+        apr_file_close(fd);
+        continue;
+      }
+      apr_bucket* b = apr_brigade_insert_file(bb, fd, 0, size, r->pool);
+#if APR_HAS_MMAP
+      if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(b, 0);
+#else
+      (void)b;
+#endif
+    }
+    ap_set_content_length(r, static_cast<apr_off_t>(combo.identity_size));
+  } else {
+    lpicing::ComboBody body = lpicing::combo_body(combo, c->combo_cache);
+    if (body.status != lpicing::ComboBodyStatus::ok) {
+      bool gone = body.status == lpicing::ComboBodyStatus::not_found;
+      ap_log_rerror(APLOG_MARK, gone ? APLOG_DEBUG : APLOG_ERR, 0, r, "LPI0604: combo %s: %s", r->uri,
+                    body.error.c_str());
+      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      return gone ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+    }
+    st->combo_body = body.bytes;  // outlives the brigade: freed with r->pool
+    // Transient: a filter that must keep it past this call copies it.
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(st->combo_body->data(), st->combo_body->size(),
+                                                            r->connection->bucket_alloc));
+    ap_set_content_length(r, static_cast<apr_off_t>(st->combo_body->size()));
+  }
+  APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+  apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
+  return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+}
+
 static int handler(request_rec* r) {
-  if (RequestState* st = state_of(r)) return guarded(r, [&] { return serve_asset(r, st); });
+  if (RequestState* st = state_of(r))
+    return guarded(r, [&] { return st->is_combo ? serve_combo(r, st) : serve_asset(r, st); });
   if (!r->handler || std::strcmp(r->handler, kStatusHandler) != 0) return DECLINED;
   return guarded(r, [&]() -> int {
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
     ServerConf* c = conf_of(r->server);
     if (!c->store) return HTTP_NOT_FOUND;
-    std::string body = lpicing::status_json(c->store, c->cache);
-    ap_set_content_type(r, "application/json");
+    lpicing::StoreReport report = lpicing::store_report(c->store, c->cache);
+    lpicing::RequestCounts counts = lpicing::RequestCounterTable(c->counters).counts(c->counter_slot);
+    bool prometheus = r->args && lpicing::wants_prometheus(r->args);
+    std::string body = prometheus ? lpicing::status_prometheus(report, counts) : lpicing::status_json(report, counts);
+    ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
     if (!r->header_only) ap_rwrite(body.data(), static_cast<int>(body.size()), r);
     return OK;
   });
+}
+
+// Request counters live in anonymous shared memory owned by the process pool,
+// so the children inherit them and they survive graceful restarts.
+static int setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  void* memory = nullptr;
+  apr_pool_userdata_get(&memory, kCounterKey, s->process->pool);
+  if (!memory) {
+    apr_size_t bytes = lpicing::RequestCounterTable::bytes_for(kCounterSlots);
+    apr_shm_t* shm = nullptr;
+    apr_status_t rv = apr_shm_create(&shm, bytes, nullptr, s->process->pool);
+    if (rv != APR_SUCCESS) {
+      ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                   "LPI0402: cannot create shared memory for request counters (%" APR_SIZE_T_FMT " bytes)", bytes);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    memory = apr_shm_baseaddr_get(shm);
+    lpicing::RequestCounterTable::format(memory, apr_shm_size_get(shm));
+    apr_pool_userdata_set(memory, kCounterKey, apr_pool_cleanup_null, s->process->pool);
+  }
+  lpicing::RequestCounterTable table(memory);
+  for (server_rec* v = s; v; v = v->next) {
+    ServerConf* c = conf_of(v);
+    c->counters = memory;
+    c->counter_slot = c->store ? table.slot_for(c->store) : -1;
+    if (c->store && c->counter_slot < 0)
+      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
+                   "LPI0403: requests for store %s are not counted: more than %zu stores since start, or a path "
+                   "over %zu bytes", c->store, kCounterSlots, lpicing::RequestCounterTable::kStoreBytes - 1);
+  }
+  return OK;
+}
+
+// Counts every request for an icing URL once, by its final status (after any
+// ErrorDocument redirect) and the body bytes sent, as mod_log_config sees them.
+static int count_request(request_rec* r) {
+  request_rec* first = r;
+  while (first->prev) first = first->prev;
+  if (!apr_table_get(first->notes, kCountedNote)) return DECLINED;
+  request_rec* last = r;
+  while (last->next) last = last->next;
+  ServerConf* c = conf_of(first->server);
+  lpicing::RequestCounterTable(c->counters)
+      .add(c->counter_slot, last->status, static_cast<std::uint64_t>(last->bytes_sent > 0 ? last->bytes_sent : 0));
+  return DECLINED;
 }
 
 // The fast path (LPIcingQuickHandler On, the default): icing URLs are answered
@@ -686,13 +934,28 @@ static int icing_quick_handler(request_rec* r, int lookup) {
   if (status != OK) return status;  // DECLINED: not ours; or a 4xx/5xx for ap_die
   ap_run_type_checker(r);           // mod_mime types the asset by r->filename
   ap_run_insert_filter(r);          // mod_headers, mod_deflate and the like still apply
+  // What ap_invoke_handler does next: run the filters' init functions. Without it
+  // mod_filter's harness (AddOutputFilterByType, e.g. Debian's default mod_deflate
+  // config) has no context and the child segfaults.
+  for (ap_filter_t* f : {r->input_filters, r->output_filters}) {
+    for (; f; f = f->next) {
+      if (f->frec->filter_init_func) {
+        int rv = f->frec->filter_init_func(f);
+        if (rv != OK) return rv;
+      }
+    }
+  }
   status = handler(r);
+  // ap_invoke_handler's step: a 405's Allow header lists what the handler allows.
+  r->allowed_methods->method_mask |= r->allowed;
   return status == DECLINED ? HTTP_NOT_FOUND : status;
 }
 
 static void register_hooks(apr_pool_t*) {
   ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_config(setup_counters, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_log_transaction(count_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
   // The prefix belongs to the store: before mod_rewrite, mod_proxy and
   // mod_alias (which also run first), whatever the LoadModule order.
@@ -721,6 +984,12 @@ static const command_rec lpicing_cmds[] = {
                   "N: revisions kept when the drop directory deploys (default 5)"),
     AP_INIT_TAKE1("LPIcingTool", LPI_CMD(cmd_tool), nullptr, RSRC_CONF,
                   "PATH: the lpicing program the drop-directory watcher runs (default " LPICING_TOOL_DEFAULT ")"),
+    AP_INIT_TAKE1("LPIcingComboMaxFiles", LPI_CMD(cmd_combo_max_files), nullptr, RSRC_CONF,
+                  "N: most files one combo URL may name (default 100)"),
+    AP_INIT_TAKE1("LPIcingComboMaxBytes", LPI_CMD(cmd_combo_max_bytes), nullptr, RSRC_CONF,
+                  "SIZE: most bytes (before compression) one combo may add up to (default 4M)"),
+    AP_INIT_TAKE1("LPIcingComboCacheBytes", LPI_CMD(cmd_combo_cache_bytes), nullptr, RSRC_CONF,
+                  "SIZE: per-child cache of compressed combos, 0 for none (default 8M)"),
     AP_INIT_FLAG("LPIcingQuickHandler", LPI_CMD(cmd_quick), nullptr, RSRC_CONF,
                  "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};

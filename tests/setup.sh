@@ -5,10 +5,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${LPWEB_BUILD_DIR:-$root/build}
 
-packages=(build-essential cmake pkg-config curl openssl xz-utils zstd
+packages=(build-essential cmake pkg-config curl openssl xz-utils zstd file debootstrap
   apache2 apache2-dev libapr1-dev libaprutil1-dev
   libcurl4-openssl-dev libssl-dev libarchive-dev libzstd-dev libbrotli-dev zlib1g-dev
-  libgtest-dev libgmock-dev wrk)
+  libgtest-dev libgmock-dev wrk
+  chromium chromium-driver nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

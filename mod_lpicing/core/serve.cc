@@ -23,7 +23,9 @@ bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_servable_file_path(std::string_view path) {
+}  // namespace
+
+bool is_servable_file_path(std::string_view path) noexcept {
   if (path.empty() || path.size() > kMaxFilePathBytes) return false;
   std::size_t component_start = 0;
   for (std::size_t i = 0; i <= path.size(); ++i) {
@@ -40,6 +42,8 @@ bool is_servable_file_path(std::string_view path) {
   }
   return true;
 }
+
+namespace {
 
 // ---- Accept-Encoding ----
 
@@ -515,56 +519,55 @@ std::string iso8601_utc(std::int64_t seconds) {
 
 }  // namespace
 
-std::string status_json(std::string_view store_dir, IndexCache* cache) {
-  struct Listed {
-    std::string revision;
-    std::shared_ptr<const RevisionIndex> index;
-  };
-  struct Problem {
-    std::string revision;
-    std::string error;
-  };
-  std::vector<Listed> listed;
-  std::vector<Problem> problems;
+StoreReport store_report(std::string_view store_dir, IndexCache* cache) {
+  StoreReport report;
+  std::vector<std::shared_ptr<const RevisionIndex>> listed;
   IndexCache local_cache(1);
   IndexCache& indexes = cache ? *cache : local_cache;
 
   std::string dir(store_dir);
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   dir.append(dir == "/" ? "revisions" : "/revisions");
-  bool listing_failed = false;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (struct dirent* e = ::readdir(d)) {
       std::string_view name = e->d_name;
       if (name.empty() || name[0] == '.') continue;
       if (!is_valid_revision_id(name)) {
-        problems.push_back({std::string(name), "not a valid revision id"});
+        report.errors.emplace_back(std::string(name), "not a valid revision id");
         continue;
       }
       std::string error;
       auto index = indexes.get(store_dir, name, &error);
       if (index) {
-        listed.push_back({std::string(name), std::move(index)});
+        report.revisions.push_back({std::string(name), index->header()});
       } else {
-        problems.push_back({std::string(name), error.empty() ? "INDEX missing" : error});
+        report.errors.emplace_back(std::string(name), error.empty() ? "INDEX missing" : error);
       }
     }
     ::closedir(d);
   } else {
-    listing_failed = true;
-    problems.push_back({std::string(), dir + ": " + std::generic_category().message(errno)});
+    report.listing_failed = true;
+    report.errors.emplace_back(std::string(), dir + ": " + std::generic_category().message(errno));
   }
 
-  std::sort(listed.begin(), listed.end(), [](const Listed& a, const Listed& b) {
-    std::int64_t da = a.index->header().deployed, db = b.index->header().deployed;
+  std::sort(report.revisions.begin(), report.revisions.end(), [](const RevisionReport& a, const RevisionReport& b) {
+    std::int64_t da = a.header.deployed, db = b.header.deployed;
     return da != db ? da > db : a.revision < b.revision;
   });
-  std::sort(problems.begin(), problems.end(),
-            [](const Problem& a, const Problem& b) { return a.revision < b.revision; });
+  std::sort(report.errors.begin(), report.errors.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  report.current = current_revision(store_dir);
+  return report;
+}
 
-  const std::string current = current_revision(store_dir);
+std::string status_json(std::string_view store_dir, IndexCache* cache) {
+  return status_json(store_report(store_dir, cache));
+}
+
+std::string status_json(const StoreReport& report) {
+  const std::string& current = report.current;
   std::string out;
-  out.reserve(256 + listed.size() * 256);
+  out.reserve(256 + report.revisions.size() * 256);
   out.append("{\"current\": ");
   if (current.empty()) {
     out.append("null");
@@ -572,11 +575,11 @@ std::string status_json(std::string_view store_dir, IndexCache* cache) {
     append_json_string(out, current);
   }
   out.append(", \"revisions\": [");
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    const IndexHeader& h = listed[i].index->header();
+  for (std::size_t i = 0; i < report.revisions.size(); ++i) {
+    const IndexHeader& h = report.revisions[i].header;
     if (i > 0) out.append(", ");
     out.append("{\"revision\": ");
-    append_json_string(out, listed[i].revision);
+    append_json_string(out, report.revisions[i].revision);
     out.append(", \"files\": ").append(std::to_string(h.file_count));
     out.append(", \"bytes\": ").append(std::to_string(h.total_bytes));
     out.append(", \"deployed\": ");
@@ -589,20 +592,20 @@ std::string status_json(std::string_view store_dir, IndexCache* cache) {
     out.append(", \"deployed_unix\": ").append(std::to_string(h.deployed));
     out.append(", \"sha256sums\": ");
     append_json_string(out, h.sums_sha256_hex);
-    out.append(", \"current\": ").append(listed[i].revision == current ? "true" : "false");
+    out.append(", \"current\": ").append(report.revisions[i].revision == current ? "true" : "false");
     out.push_back('}');
   }
   out.append("], \"errors\": [");
-  for (std::size_t i = 0; i < problems.size(); ++i) {
+  for (std::size_t i = 0; i < report.errors.size(); ++i) {
     if (i > 0) out.append(", ");
     out.append("{\"revision\": ");
-    if (listing_failed && problems[i].revision.empty()) {
+    if (report.listing_failed && report.errors[i].first.empty()) {
       out.append("null");
     } else {
-      append_json_string(out, problems[i].revision);
+      append_json_string(out, report.errors[i].first);
     }
     out.append(", \"error\": ");
-    append_json_string(out, problems[i].error);
+    append_json_string(out, report.errors[i].second);
     out.push_back('}');
   }
   out.append("]}\n");

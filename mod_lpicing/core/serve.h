@@ -11,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -38,6 +40,11 @@ struct RequestPath {
 // ".." or dot-leading component, no backslash, no byte below 0x20 or 0x7f.
 // The input is never decoded, so "%2e%2e" is just an odd file name.
 RequestPath parse_request_path(std::string_view path) noexcept;
+
+// The file-part rule of parse_request_path, for paths that arrive another way
+// (combo members): non-empty, ≤1024 bytes, components ≤255 bytes, none empty
+// or starting with '.', no backslash, no byte below 0x20 or 0x7f.
+bool is_servable_file_path(std::string_view path) noexcept;
 
 // ---- Accept-Encoding ----------------------------------------------------
 
@@ -164,6 +171,21 @@ ResolvedFile resolve_request(IndexCache& cache, std::string_view store_dir, std:
 // "errors": [{"revision", "error"}...]} for revisions with a missing or broken
 // INDEX. Reads through `cache` when given. Throws only std::bad_alloc.
 std::string status_json(std::string_view store_dir, IndexCache* cache = nullptr);
+
+// What status_json reports, for other formats (Prometheus text, core/metrics.h).
+struct RevisionReport {
+  std::string revision;
+  IndexHeader header;
+};
+struct StoreReport {
+  std::string current;                    // "" when there is none
+  std::vector<RevisionReport> revisions;  // newest first
+  std::vector<std::pair<std::string, std::string>> errors;  // {revision, why}, by revision
+  bool listing_failed = false;  // revisions/ unreadable: errors[0] has an empty revision
+};
+// Reads through `cache` when given. Throws only std::bad_alloc.
+StoreReport store_report(std::string_view store_dir, IndexCache* cache = nullptr);
+std::string status_json(const StoreReport& report);
 
 // Appends `s` as a JSON string literal: control characters as \u00XX, invalid
 // UTF-8 bytes as \ufffd.

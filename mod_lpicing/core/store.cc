@@ -31,6 +31,7 @@ constexpr char kPendingLink[] = "previous.pending";  // see activate_locked
 constexpr char kStagingDir[] = "staging";
 constexpr char kFilesDir[] = "files";
 constexpr char kIndexName[] = "INDEX";
+constexpr std::size_t kMaxNameBytes = 255;  // a file name on Linux filesystems, and a bundle name component
 
 std::int64_t clock_now(std::int64_t now) { return now ? now : static_cast<std::int64_t>(::time(nullptr)); }
 
@@ -308,7 +309,9 @@ std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle) {
         plan.variants[k] = Variant{enc, shipped->second->size, shipped->second->sha256};
         continue;
       }
+      // A name of 253-255 bytes leaves no room for ".br"/".gz" (NAME_MAX): no variant then.
       plan.compress[k] = !taken.count(variant_path) && is_precompressible(f.path) &&
+                         base_name(variant_path).size() <= kMaxNameBytes &&
                          f.size >= kMinPrecompressBytes && f.size <= kMaxPrecompressBytes;
     }
     if (plan.compress[0] || plan.compress[1]) to_compress.push_back(plans.size());

@@ -8,7 +8,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ALL=(fuzz_edge_location fuzz_request_path fuzz_sums fuzz_bundle fuzz_accept_encoding fuzz_index)
+ALL=(fuzz_edge_location fuzz_request_path fuzz_sums fuzz_bundle fuzz_accept_encoding fuzz_index fuzz_status_body)
 
 usage() {
   echo "usage: $0 [SECONDS] [TARGET...]; targets: ${ALL[*]}" >&2
@@ -32,6 +32,7 @@ max_len() {
   case $1 in
     fuzz_bundle) echo 16384 ;;
     fuzz_index) echo 8192 ;;
+    fuzz_status_body) echo 4096 ;;
     fuzz_sums) echo 4096 ;;
     fuzz_request_path) echo 1300 ;;
     fuzz_edge_location) echo 1024 ;;

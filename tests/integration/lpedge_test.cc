@@ -281,6 +281,23 @@ TEST_F(EdgeTest, HeaderAlwaysSetReachesRedirects) {
   EXPECT_EQ(r.header("strict-transport-security"), "max-age=60");
 }
 
+// A FilterChain (mod_filter) is inserted for every request; its filter needs
+// its init function run, as ap_invoke_handler does, or the child crashes.
+TEST_F(EdgeTest, FilterChainConfiguredServerWideStillRedirects) {
+  HttpdOptions o = edge_options(std::string(kEdgeConfig) +
+                                "FilterDeclare lpgz CONTENT_SET\n"
+                                "FilterProvider lpgz DEFLATE \"%{CONTENT_TYPE} =~ m|^text/|\"\n"
+                                "FilterChain lpgz\n");
+  o.httpd_modules = {"filter", "deflate"};
+  start(o);
+  for (const char* target : {"/x?y", "/a.css"}) {
+    RawResponse r = raw_get(target);
+    EXPECT_EQ(r.status, 301) << target;
+    EXPECT_EQ(r.header("location"), std::string("http://bugs.example.net") + target);
+  }
+  EXPECT_EQ(get(port(), "bugs.example.net", "/health").status, 200);
+}
+
 TEST_F(EdgeTest, NonEdgeHostIsServedNormally) {
   start();
   Response r = get(port(), "bugs.example.net", "/");

@@ -92,8 +92,9 @@ class IcingTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  void start(const std::string& extra_config = "") {
+  void start(const std::string& extra_config = "", std::vector<std::string> httpd_modules = {}) {
     HttpdOptions o;
+    o.httpd_modules = std::move(httpd_modules);
     o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
     o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n"
                "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n" + extra_config;
@@ -220,7 +221,9 @@ TEST_F(IcingTest, PostIsNotAllowed) {
   req.method = "POST";
   req.target = "/+icing/rev100/js/app.js";
   req.body = "x";
-  EXPECT_EQ(fetch(httpd_->port(), req).status, 405);
+  Response r = fetch(httpd_->port(), req);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_NE(r.header("allow").find("GET"), std::string::npos) << r.header("allow");
 }
 
 // ---- revisions ----------------------------------------------------------------------
@@ -401,6 +404,22 @@ TEST_F(IcingTest, QuickHandlerServesBeforeLocationRulesAndOffRestoresThem) {
   start(deny + "LPIcingQuickHandler Off\n");
   EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 403);
   EXPECT_EQ(get("/+icing/js/app.js").status, 403);
+}
+
+// Debian's stock mod_deflate config runs through mod_filter, whose filter has
+// an init function; the quick handler must run it as ap_invoke_handler does
+// (without it every compressible asset crashed the child).
+TEST_F(IcingTest, FiltersAddedByTypeWorkOnTheQuickPath) {
+  deploy("100");
+  start("AddOutputFilterByType DEFLATE text/css text/plain application/javascript\n", {"filter", "deflate"});
+  Response plain = get("/+icing/rev100/css/app.css");
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body, stored("100", "css/app.css"));
+  Response gz = get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.header("content-encoding"), "gzip");
+  Response txt = get("/+icing/rev100/hello%20world.txt", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(txt.status, 200);
 }
 
 // ---- status ---------------------------------------------------------------------------

@@ -1,0 +1,394 @@
+// Combo URLs: several files of one revision in one response. Kept free of
+// httpd so the parsing and limits can be tested (and fuzzed) alone.
+#include "combo.h"
+
+#include <brotli/encode.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "crypto.h"
+#include "precompress.h"
+
+namespace lpicing {
+namespace {
+
+constexpr std::string_view kComboSegment = "/+combo";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// What goes into the digest for a coding: its settings too, so a change of
+// quality gives new ETags rather than new bytes under old ones.
+std::string_view coding_label(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::br: return "br;quality=5;lgwin=22";
+    case Encoding::gzip: return "gzip;level=6";
+    case Encoding::identity: break;
+  }
+  return "identity";
+}
+static_assert(kComboBrotliQuality == 5 && kComboGzipLevel == 6, "update coding_label with the settings");
+
+// Reads one member's file; the size must be what INDEX says.
+ComboBodyStatus read_member(const std::string& file, std::uint64_t size, std::string* out, std::string* error) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    *error = file + ": " + std::generic_category().message(err);
+    return err == ENOENT || err == ENOTDIR ? ComboBodyStatus::not_found : ComboBodyStatus::error;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != size) {
+    ::close(fd);
+    *error = file + " does not have the size its INDEX records (" + std::to_string(size) +
+             " bytes): the store was changed by hand";
+    return ComboBodyStatus::error;
+  }
+  std::size_t start = out->size();
+  out->resize(start + size);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, out->data() + start + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = file + ": " + (n < 0 ? std::generic_category().message(errno) : std::string("shorter than its INDEX size"));
+      ::close(fd);
+      return ComboBodyStatus::error;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return ComboBodyStatus::ok;
+}
+
+}  // namespace
+
+// ---- URL ----
+
+bool is_combo_path(std::string_view path) noexcept {
+  if (path.substr(0, kComboSegment.size()) != kComboSegment) return false;
+  return path.size() == kComboSegment.size() || path[kComboSegment.size()] == '/';
+}
+
+ComboPath parse_combo_path(std::string_view path) noexcept {
+  ComboPath out;
+  if (!is_combo_path(path)) return out;
+  std::string_view rest = path.substr(kComboSegment.size());
+  if (rest == "/") {
+    out.kind = PathKind::current;
+    return out;
+  }
+  // "/rev<R>/" exactly: one URL per combo, so caches hold one copy.
+  if (rest.size() < 6 || rest.substr(0, 4) != "/rev" || rest.back() != '/') return out;
+  std::string_view id = rest.substr(4, rest.size() - 5);
+  if (!is_valid_revision_id(id)) return out;
+  out.kind = PathKind::versioned;
+  out.revision = id;
+  return out;
+}
+
+ComboQueryStatus parse_combo_query(std::string_view query, std::size_t max_files,
+                                   std::vector<std::string>* members, std::string* why) {
+  members->clear();
+  why->clear();
+  if (query.empty()) {
+    *why = "no files named";
+    return ComboQueryStatus::not_found;
+  }
+  std::size_t count = 1;
+  for (char c : query) count += c == '&';
+  if (count > max_files) {
+    *why = std::to_string(count) + " files named, more than the limit of " + std::to_string(max_files);
+    return ComboQueryStatus::bad_request;
+  }
+  members->reserve(count);
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view raw = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    std::string member;
+    member.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '%') {
+        member.push_back(raw[i]);
+        continue;
+      }
+      int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
+      int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+      if (lo < 0) {
+        *why = "malformed %-escape in member " + std::to_string(members->size() + 1);
+        return ComboQueryStatus::bad_request;
+      }
+      char c = static_cast<char>(hi * 16 + lo);
+      // As httpd's ap_unescape_url: an escaped slash or NUL names no file.
+      if (c == '/' || c == '\0') {
+        *why = "escaped '/' or NUL in member " + std::to_string(members->size() + 1);
+        return ComboQueryStatus::not_found;
+      }
+      member.push_back(c);
+      i += 2;
+    }
+    if (!is_servable_file_path(member)) {
+      *why = "member " + std::to_string(members->size() + 1) + " is not a file path";
+      return ComboQueryStatus::not_found;
+    }
+    members->push_back(std::move(member));
+  }
+  return ComboQueryStatus::ok;
+}
+
+std::string combo_extension(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  std::size_t dot = base.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return {};
+  std::string ext(base.substr(dot + 1));
+  for (char& c : ext)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return ext;
+}
+
+Sha256 combo_digest(const std::vector<const IndexEntry*>& members, Encoding encoding) {
+  Sha256Hasher hasher;
+  // Fixed-width fields after the tag: no two member lists hash the same input.
+  std::string head = "lpicing-combo 1\n";
+  head.append(coding_label(encoding)).append("\n").append(std::to_string(members.size())).append("\n");
+  hasher.update(head.data(), head.size());
+  for (const IndexEntry* m : members) hasher.update(m->sha256.data(), m->sha256.size());
+  return hasher.finish();
+}
+
+// ---- One request ----
+
+ResolvedCombo resolve_combo(IndexCache& cache, std::string_view store_dir, std::string_view path,
+                            std::string_view query, std::string_view accept_encoding, const ComboLimits& limits) {
+  ResolvedCombo out;
+  ComboPath where = parse_combo_path(path);
+  if (where.kind == PathKind::not_found) {
+    out.reason = "not a combo URL (PREFIX/+combo/rev<R>/?a&b or PREFIX/+combo/?a&b)";
+    return out;
+  }
+  std::vector<std::string> names;
+  switch (parse_combo_query(query, limits.max_files, &names, &out.reason)) {
+    case ComboQueryStatus::ok: break;
+    case ComboQueryStatus::not_found: return out;
+    case ComboQueryStatus::bad_request: out.status = ComboStatus::bad_request; return out;
+  }
+  out.kind = where.kind;
+  // Read the link once: every member comes from this revision.
+  out.revision = where.kind == PathKind::current ? current_revision(store_dir) : std::string(where.revision);
+  if (out.revision.empty()) {
+    out.reason = "no current revision";
+    return out;
+  }
+  std::string error;
+  out.index = cache.get(store_dir, out.revision, &error);
+  if (!out.index) {
+    if (!error.empty()) {
+      out.status = ComboStatus::error;
+      out.reason = std::move(error);
+    } else {
+      out.reason = "no revision " + out.revision;
+    }
+    return out;
+  }
+  out.members.reserve(names.size());
+  for (const std::string& name : names) {
+    const IndexEntry* entry = out.index->find(name);
+    if (!entry) {
+      out.reason = "member " + std::to_string(out.members.size() + 1) + " is not in revision " + out.revision;
+      out.members.clear();
+      return out;
+    }
+    out.members.push_back(entry);
+  }
+  const std::string extension = combo_extension(out.members.front()->path);
+  for (const IndexEntry* m : out.members) {
+    if (combo_extension(m->path) != extension) {
+      out.status = ComboStatus::bad_request;
+      out.reason = "members of different types ('." + extension + "' and '." + combo_extension(m->path) + "')";
+      out.members.clear();
+      return out;
+    }
+    out.identity_size += m->size;
+    if (m->mtime > out.mtime) out.mtime = m->mtime;
+  }
+  if (out.identity_size > limits.max_bytes) {
+    out.status = ComboStatus::bad_request;
+    out.reason = std::to_string(out.identity_size) + " bytes, more than the limit of " + std::to_string(limits.max_bytes);
+    out.members.clear();
+    return out;
+  }
+  out.vary = is_precompressible(out.members.front()->path) && out.identity_size >= kMinPrecompressBytes;
+  if (out.vary) out.encoding = negotiate_encoding(accept_encoding, true, true);
+  out.files.reserve(out.members.size());
+  for (const IndexEntry* m : out.members)
+    out.files.push_back(served_file_path(store_dir, out.revision, m->path, Encoding::identity));
+  out.digest = combo_digest(out.members, out.encoding);
+  out.status = ComboStatus::found;
+  return out;
+}
+
+// ---- ComboCache ----
+
+std::size_t ComboCache::KeyHash::operator()(const Sha256& k) const noexcept {
+  std::size_t h;
+  std::memcpy(&h, k.data(), sizeof h);  // already a uniform hash
+  return h;
+}
+
+ComboCache::ComboCache(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+std::shared_ptr<const std::string> ComboCache::get(const Sha256& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = slots_.find(key);
+  if (it == slots_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return it->second.body;
+}
+
+void ComboCache::put(const Sha256& key, std::shared_ptr<const std::string> body) {
+  if (!body || body->size() > capacity_) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = slots_.find(key);
+  if (it != slots_.end()) {  // another thread made it too: same bytes
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return;
+  }
+  while (!lru_.empty() && bytes_ + body->size() > capacity_) {
+    auto victim = slots_.find(lru_.back());
+    bytes_ -= victim->second.body->size();
+    slots_.erase(victim);
+    lru_.pop_back();
+  }
+  lru_.push_front(key);
+  bytes_ += body->size();
+  slots_.emplace(key, Slot{std::move(body), lru_.begin()});
+}
+
+std::uint64_t ComboCache::bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_;
+}
+
+std::size_t ComboCache::entries() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return slots_.size();
+}
+
+std::uint64_t ComboCache::hits() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return hits_;
+}
+
+std::uint64_t ComboCache::misses() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return misses_;
+}
+
+// ---- Body ----
+
+ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
+  ComboBody out;
+  if (combo.status != ComboStatus::found) {
+    out.error = "combo not resolved";
+    return out;
+  }
+  const bool encoded = combo.encoding != Encoding::identity;
+  if (encoded && cache) {
+    if ((out.bytes = cache->get(combo.digest))) {
+      out.status = ComboBodyStatus::ok;
+      out.from_cache = true;
+      return out;
+    }
+  }
+  std::string identity;
+  identity.reserve(combo.identity_size);
+  for (std::size_t i = 0; i < combo.members.size(); ++i) {
+    out.status = read_member(combo.files[i], combo.members[i]->size, &identity, &out.error);
+    if (out.status != ComboBodyStatus::ok) return out;
+  }
+  if (!encoded) {
+    out.bytes = std::make_shared<const std::string>(std::move(identity));
+    return out;
+  }
+  std::optional<std::string> compressed = compress_combo(identity, combo.encoding);
+  if (!compressed) {
+    out.status = ComboBodyStatus::error;
+    out.error = std::string(content_encoding(combo.encoding)) + " compressor failed";
+    return out;
+  }
+  out.bytes = std::make_shared<const std::string>(std::move(*compressed));
+  if (cache) cache->put(combo.digest, out.bytes);
+  return out;
+}
+
+std::optional<std::string> compress_combo(std::string_view data, Encoding encoding) {
+  if (encoding == Encoding::br) {
+    std::size_t out_size = BrotliEncoderMaxCompressedSize(data.size());
+    if (out_size == 0) out_size = data.size() + 1024;
+    std::string out(out_size, '\0');
+    if (!BrotliEncoderCompress(kComboBrotliQuality, 22, BROTLI_MODE_TEXT, data.size(),
+                               reinterpret_cast<const uint8_t*>(data.data()), &out_size,
+                               reinterpret_cast<uint8_t*>(out.data())))
+      return std::nullopt;
+    out.resize(out_size);
+    return out;
+  }
+  if (encoding == Encoding::gzip) {
+    z_stream zs{};
+    // windowBits 15+16: the gzip wrapper, mtime 0 and no name.
+    if (deflateInit2(&zs, kComboGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+    std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    int rc = deflate(&zs, Z_FINISH);
+    std::size_t produced = out.size() - zs.avail_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) return std::nullopt;
+    out.resize(produced);
+    return out;
+  }
+  return std::string(data);
+}
+
+bool parse_byte_size(std::string_view text, std::uint64_t max, std::uint64_t* out) noexcept {
+  if (text.empty()) return false;
+  unsigned shift = 0;
+  switch (text.back()) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: break;
+  }
+  if (shift) text.remove_suffix(1);
+  if (text.empty() || text.size() > 19) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > (max >> shift)) return false;
+  *out = value << shift;
+  return true;
+}
+
+}  // namespace lpicing

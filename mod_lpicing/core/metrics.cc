@@ -1,0 +1,180 @@
+// Shared request counters (a fixed array of per-store slots in a shared
+// region) and the status outputs built from them.
+#include "metrics.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lpicing {
+namespace {
+
+constexpr std::uint64_t kMagic = 0x4c5049435452310aULL;  // "LPICTR1\n"
+
+int status_index(int status) {
+  if (status < RequestCounts::kFirstStatus || status >= RequestCounts::kFirstStatus + RequestCounts::kStatuses)
+    return RequestCounts::kStatuses;
+  return status - RequestCounts::kFirstStatus;
+}
+
+bool always_reported(int status) {
+  return std::find(std::begin(kAlwaysReportedStatuses), std::end(kAlwaysReportedStatuses), status) !=
+         std::end(kAlwaysReportedStatuses);
+}
+
+// Visits the statuses to report, in ascending order, "other" (status 0) last.
+template <typename F>
+void for_each_reported(const RequestCounts& counts, F&& visit) {
+  for (int i = 0; i < RequestCounts::kStatuses; ++i) {
+    int status = RequestCounts::kFirstStatus + i;
+    if (counts.by_status[i] != 0 || always_reported(status)) visit(status, counts.by_status[i]);
+  }
+  if (counts.by_status[RequestCounts::kStatuses] != 0) visit(0, counts.by_status[RequestCounts::kStatuses]);
+}
+
+std::string status_label(int status) { return status == 0 ? "other" : std::to_string(status); }
+
+// Label values per the exposition format: backslash, double quote and newline escaped.
+void append_label_value(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+void append_family(std::string& out, const char* name, const char* type, const char* help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void append_revision_gauge(std::string& out, const char* name, const char* help, const StoreReport& report,
+                           std::string (*value)(const RevisionReport&)) {
+  append_family(out, name, "gauge", help);
+  for (const RevisionReport& r : report.revisions) {
+    out.append(name).append("{revision=");
+    append_label_value(out, r.revision);
+    out.append("} ").append(value(r)).append("\n");
+  }
+}
+
+}  // namespace
+
+std::uint64_t RequestCounts::of_status(int status) const { return by_status[status_index(status)]; }
+
+std::uint64_t RequestCounts::total() const {
+  std::uint64_t sum = 0;
+  for (std::uint64_t n : by_status) sum += n;
+  return sum;
+}
+
+std::size_t RequestCounterTable::bytes_for(std::size_t slots) { return offsetof(Header, slots) + slots * sizeof(Slot); }
+
+bool RequestCounterTable::format(void* memory, std::size_t bytes) {
+  if (!memory || bytes < bytes_for(1)) return false;
+  auto* h = static_cast<Header*>(memory);
+  std::memset(h, 0, offsetof(Header, slots));
+  h->capacity = static_cast<std::uint32_t>((bytes - offsetof(Header, slots)) / sizeof(Slot));
+  h->magic = kMagic;
+  return true;
+}
+
+bool RequestCounterTable::valid() const { return header_ && header_->magic == kMagic; }
+
+int RequestCounterTable::slot_for(std::string_view store) {
+  if (!valid() || store.empty() || store.size() >= kStoreBytes || store.find('\0') != std::string_view::npos)
+    return -1;
+  for (std::uint32_t i = 0; i < header_->used; ++i)
+    if (store == header_->slots[i].store) return static_cast<int>(i);
+  if (header_->used >= header_->capacity) return -1;
+  Slot& s = header_->slots[header_->used];
+  std::memset(&s, 0, sizeof s);
+  std::memcpy(s.store, store.data(), store.size());
+  return static_cast<int>(header_->used++);
+}
+
+void RequestCounterTable::add(int slot, int status, std::uint64_t body_bytes) {
+  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return;
+  Slot& s = header_->slots[slot];
+  __atomic_fetch_add(&s.by_status[status_index(status)], 1, __ATOMIC_RELAXED);
+  if (body_bytes) __atomic_fetch_add(&s.bytes_sent, body_bytes, __ATOMIC_RELAXED);
+}
+
+RequestCounts RequestCounterTable::counts(int slot) const {
+  RequestCounts c;
+  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return c;
+  const Slot& s = header_->slots[slot];
+  for (int i = 0; i <= RequestCounts::kStatuses; ++i) c.by_status[i] = __atomic_load_n(&s.by_status[i], __ATOMIC_RELAXED);
+  c.bytes_sent = __atomic_load_n(&s.bytes_sent, __ATOMIC_RELAXED);
+  return c;
+}
+
+std::string status_json(const StoreReport& report, const RequestCounts& counts) {
+  std::string out = status_json(report);
+  // status_json(report) is one object and a newline: the counters become its last members.
+  while (!out.empty() && out.back() != '}') out.pop_back();
+  if (out.empty()) return out;
+  out.pop_back();
+  out.append(", \"requests\": {");
+  bool first = true;
+  for_each_reported(counts, [&](int status, std::uint64_t n) {
+    if (!first) out.append(", ");
+    first = false;
+    out.append("\"").append(status_label(status)).append("\": ").append(std::to_string(n));
+  });
+  out.append("}, \"requests_total\": ").append(std::to_string(counts.total()));
+  out.append(", \"bytes_sent\": ").append(std::to_string(counts.bytes_sent)).append("}\n");
+  return out;
+}
+
+std::string status_prometheus(const StoreReport& report, const RequestCounts& counts) {
+  std::string out;
+  out.reserve(1024 + report.revisions.size() * 256);
+  append_family(out, "lpicing_current_revision_info", "gauge",
+                "The revision unversioned icing URLs are served from (no sample when there is none).");
+  if (!report.current.empty()) {
+    out.append("lpicing_current_revision_info{revision=");
+    append_label_value(out, report.current);
+    out.append("} 1\n");
+  }
+  append_family(out, "lpicing_revisions", "gauge", "Revisions present in the store and servable.");
+  out.append("lpicing_revisions ").append(std::to_string(report.revisions.size())).append("\n");
+  append_revision_gauge(out, "lpicing_revision_files", "Files of a revision present in the store.", report,
+                        [](const RevisionReport& r) { return std::to_string(r.header.file_count); });
+  append_revision_gauge(out, "lpicing_revision_bytes", "Bytes of a revision's files (uncompressed).", report,
+                        [](const RevisionReport& r) { return std::to_string(r.header.total_bytes); });
+  append_revision_gauge(out, "lpicing_revision_deployed_timestamp_seconds",
+                        "When a revision was deployed, seconds since the epoch.", report,
+                        [](const RevisionReport& r) { return std::to_string(r.header.deployed); });
+  append_family(out, "lpicing_revision_errors", "gauge",
+                "Entries of the store's revisions directory that cannot be served (see the JSON status).");
+  out.append("lpicing_revision_errors ").append(std::to_string(report.errors.size())).append("\n");
+  append_family(out, "lpicing_requests_total", "counter",
+                "Requests for icing URLs by final status, summed over all httpd children since start.");
+  for_each_reported(counts, [&](int status, std::uint64_t n) {
+    out.append("lpicing_requests_total{status=\"").append(status_label(status)).append("\"} ");
+    out.append(std::to_string(n)).append("\n");
+  });
+  append_family(out, "lpicing_sent_bytes_total", "counter",
+                "Response body bytes sent for icing URLs, summed over all httpd children since start.");
+  out.append("lpicing_sent_bytes_total ").append(std::to_string(counts.bytes_sent)).append("\n");
+  return out;
+}
+
+bool wants_prometheus(std::string_view query) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    if (query.substr(0, amp) == "format=prometheus") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace lpicing

@@ -1,0 +1,462 @@
+// Combo URLs (PREFIX/+combo/rev<R>/?a.css&b.css) against a real httpd, with
+// revisions packed and deployed by the real lpicing tool: bodies, encodings,
+// caching headers, conditional requests, limits and hostile queries.
+#include <brotli/decode.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "client.h"
+#include "crypto.h"
+#include "httpd.h"
+
+namespace lpweb::test {
+namespace {
+
+std::string css_for(const std::string& marker, int rules = 120) {
+  std::string css = "/* " + marker + " */\n";
+  for (int i = 0; i < rules; ++i) css += "." + marker.substr(0, 1) + "-rule-" + std::to_string(i) + " { color: #123456; }\n";
+  return css;
+}
+
+std::string brotli_decode(const std::string& in) {
+  std::string out(16 << 20, '\0');
+  std::size_t size = out.size();
+  if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &size,
+                              reinterpret_cast<uint8_t*>(out.data())) != BROTLI_DECODER_RESULT_SUCCESS)
+    return "<not brotli>";
+  out.resize(size);
+  return out;
+}
+
+std::string gzip_decode(const std::string& in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "<zlib error>";
+  std::string out;
+  char buf[65536];
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  int rc;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  } while (rc == Z_OK);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END && zs.avail_in == 0 ? out : "<not gzip>";
+}
+
+// The ETag the README documents: SHA-256 over the tag, the coding and the
+// members' SHA-256s, first 128 bits in hex.
+std::string combo_etag(const std::vector<std::string>& contents, const std::string& coding) {
+  lpicing::Sha256Hasher h;
+  std::string head = "lpicing-combo 1\n" + coding + "\n" + std::to_string(contents.size()) + "\n";
+  h.update(head.data(), head.size());
+  for (const std::string& c : contents) {
+    lpicing::Sha256 sha = lpicing::sha256_of(c);
+    h.update(sha.data(), sha.size());
+  }
+  return "\"" + lpicing::to_hex(h.finish()).substr(0, 32) + "\"";
+}
+
+CommandResult tool(std::vector<std::string> args) {
+  args.insert(args.begin(), LPWEB_LPICING_TOOL);
+  return run_command(args);
+}
+
+class ComboTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = make_temp_dir("combo");
+    store_ = work_ + "/store";
+  }
+  void TearDown() override {
+    if (httpd_) {
+      httpd_->stop();
+      auto errors = httpd_->unexpected_errors(allowed_errors_);
+      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
+    }
+    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
+  }
+
+  void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
+    std::string src = work_ + "/src-" + rev;
+    for (const char* d : {"/css", "/js/lib", "/img"}) std::filesystem::create_directories(src + d);
+    write_file(src + "/css/a.css", css_for("alpha " + rev));
+    write_file(src + "/css/b.css", css_for("beta " + rev));
+    write_file(src + "/css/small one.css", "p{margin:0}\n");
+    write_file(src + "/css/x.css", "x{}");
+    write_file(src + "/css/.hidden.css", "hidden{}\n");
+    write_file(src + "/js/one.js", "var one = '" + rev + "';\n" + std::string(400, ' ') + "\n");
+    write_file(src + "/js/lib/two.js", "var two = 2;\n// no newline at the end");
+    write_file(src + "/js/" + rev + "-only.js", "var only = 1;\n");
+    std::string png = "\x89PNG\r\n\x1a\n";
+    for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131) & 0xff));
+    write_file(src + "/img/logo.png", png);
+    std::string bundle = work_ + "/bundle-" + rev + ".tar.gz";
+    CommandResult packed = tool({"pack", src, "-r", rev, "-o", bundle});
+    ASSERT_EQ(packed.exit_code, 0) << packed.err;
+    std::vector<std::string> args = {"deploy", bundle, "--store", store_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult deployed = tool(args);
+    ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  }
+
+  void start(const std::string& extra_config = "", const std::string& mpm = "event") {
+    HttpdOptions o;
+    o.mpm = mpm;
+    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+    o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n" + extra_config;
+    httpd_ = std::make_unique<Httpd>(o);
+    std::string error;
+    ASSERT_TRUE(httpd_->start(&error)) << error;
+  }
+
+  Response get(const std::string& target, std::vector<std::string> headers = {}, const std::string& method = "GET") {
+    Request req;
+    req.target = target;
+    req.headers = std::move(headers);
+    req.method = method;
+    return fetch(httpd_->port(), req);
+  }
+
+  RawResponse raw_get(const std::string& target) {
+    return raw_request(httpd_->port(), "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  }
+
+  std::string stored(const std::string& rev, const std::string& path) {
+    return read_file(store_ + "/revisions/" + rev + "/files/" + path);
+  }
+
+  std::string work_, store_;
+  std::unique_ptr<Httpd> httpd_;
+  std::vector<std::string> allowed_errors_;
+};
+
+constexpr const char kAB[] = "/+icing/+combo/rev100/?css/a.css&css/b.css";
+
+// ---- bodies and headers ------------------------------------------------------------
+
+TEST_F(ComboTest, VersionedComboIsTheConcatenationWithImmutableCaching) {
+  deploy("100");
+  start();
+  Response r = get(kAB);
+  ASSERT_EQ(r.status, 200) << r.error;
+  const std::string a = stored("100", "css/a.css"), b = stored("100", "css/b.css");
+  EXPECT_EQ(r.body, a + b);
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(r.header("content-type"), "text/css");
+  EXPECT_EQ(r.header("etag"), combo_etag({a, b}, "identity"));
+  EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(r.header("content-length"), std::to_string(a.size() + b.size()));
+  EXPECT_FALSE(r.header("last-modified").empty());
+  EXPECT_EQ(r.header_count("content-encoding"), 0);
+}
+
+TEST_F(ComboTest, MembersComeInRequestOrderWithRepeatsAndEscapes) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/+combo/rev100/?js/lib/two.js&js/one.js&js/lib/two.js");
+  ASSERT_EQ(r.status, 200);
+  const std::string one = stored("100", "js/one.js"), two = stored("100", "js/lib/two.js");
+  EXPECT_EQ(r.body, two + one + two);
+  EXPECT_EQ(r.header("content-type"), "text/javascript");
+  Response escaped = get("/+icing/+combo/rev100/?css/small%20one.css&css%2Fx.css");
+  EXPECT_EQ(escaped.status, 404);  // an escaped '/' names no file, as in paths
+  escaped = get("/+icing/+combo/rev100/?css/small%20one.css&css/x.css");
+  ASSERT_EQ(escaped.status, 200);
+  EXPECT_EQ(escaped.body, "p{margin:0}\nx{}");
+  EXPECT_EQ(escaped.header_count("vary"), 0);  // 15 bytes: never compressed
+}
+
+TEST_F(ComboTest, BrotliAndGzipDecodeToTheConcatenation) {
+  deploy("100");
+  start();
+  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  Response br = get(kAB, {"Accept-Encoding: gzip, deflate, br"});
+  ASSERT_EQ(br.status, 200);
+  EXPECT_EQ(br.header("content-encoding"), "br");
+  EXPECT_EQ(brotli_decode(br.body), ab);
+  EXPECT_LT(br.body.size(), ab.size() / 4);
+  EXPECT_EQ(br.header("content-length"), std::to_string(br.body.size()));
+  EXPECT_EQ(br.header("etag"), combo_etag({stored("100", "css/a.css"), stored("100", "css/b.css")},
+                                          "br;quality=5;lgwin=22"));
+  EXPECT_EQ(br.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(br.header("content-type"), "text/css");
+
+  Response gz = get(kAB, {"Accept-Encoding: gzip"});
+  ASSERT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.header("content-encoding"), "gzip");
+  EXPECT_EQ(gzip_decode(gz.body), ab);
+  EXPECT_NE(gz.header("etag"), br.header("etag"));
+  EXPECT_NE(gz.header("etag"), get(kAB).header("etag"));
+
+  // Served again (from the child's cache or compressed anew): the same bytes.
+  for (int i = 0; i < 5; ++i) {
+    Response again = get(kAB, {"Accept-Encoding: br"});
+    EXPECT_EQ(again.body, br.body);
+    EXPECT_EQ(again.header("etag"), br.header("etag"));
+  }
+}
+
+TEST_F(ComboTest, WithoutTheCacheCompressedCombosAreStillRight) {
+  deploy("100");
+  start("LPIcingComboCacheBytes 0\n");
+  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  Response first = get(kAB, {"Accept-Encoding: br"});
+  Response second = get(kAB, {"Accept-Encoding: br"});
+  EXPECT_EQ(brotli_decode(first.body), ab);
+  EXPECT_EQ(second.body, first.body);
+}
+
+TEST_F(ComboTest, NonTextCombosAreNeverEncoded) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/+combo/rev100/?img/logo.png&img/logo.png", {"Accept-Encoding: br, gzip"});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "image/png");
+  EXPECT_EQ(r.header_count("content-encoding"), 0);
+  EXPECT_EQ(r.header_count("vary"), 0);
+  EXPECT_EQ(r.body, stored("100", "img/logo.png") + stored("100", "img/logo.png"));
+}
+
+// ---- conditional requests, HEAD, Range --------------------------------------------------
+
+TEST_F(ComboTest, IfNoneMatchGives304ForEachEncoding) {
+  deploy("100");
+  start();
+  for (const char* ae : {"Accept-Encoding: identity", "Accept-Encoding: br", "Accept-Encoding: gzip"}) {
+    std::string etag = get(kAB, {ae}).header("etag");
+    Response r = get(kAB, {ae, "If-None-Match: " + etag});
+    EXPECT_EQ(r.status, 304) << ae;
+    EXPECT_EQ(r.body, "") << ae;
+    EXPECT_EQ(r.header("etag"), etag) << ae;
+    EXPECT_EQ(get(kAB, {ae, "If-None-Match: \"other\""}).status, 200) << ae;
+  }
+  // An ETag of one coding does not validate another.
+  std::string br_etag = get(kAB, {"Accept-Encoding: br"}).header("etag");
+  EXPECT_EQ(get(kAB, {"Accept-Encoding: gzip", "If-None-Match: " + br_etag}).status, 200);
+}
+
+TEST_F(ComboTest, IfModifiedSinceGives304) {
+  deploy("100");
+  start();
+  std::string lm = get(kAB).header("last-modified");
+  EXPECT_EQ(get(kAB, {"If-Modified-Since: " + lm}).status, 304);
+}
+
+TEST_F(ComboTest, HeadHasTheLengthOfGetButNoBody) {
+  deploy("100");
+  start();
+  for (const char* ae : {"identity", "br"}) {
+    std::string request = std::string("HEAD ") + kAB + " HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: " + ae +
+                          "\r\nConnection: close\r\n\r\n";
+    RawResponse head = raw_request(httpd_->port(), request);
+    ASSERT_EQ(head.status, 200) << head.raw;
+    Response full = get(kAB, {std::string("Accept-Encoding: ") + ae});
+    EXPECT_EQ(head.header("content-length"), std::to_string(full.body.size())) << ae;
+    EXPECT_EQ(head.header("etag"), full.header("etag")) << ae;
+    EXPECT_EQ(head.raw.substr(head.raw.find("\r\n\r\n") + 4), "") << ae;
+  }
+}
+
+TEST_F(ComboTest, RangeIsServedByHttpd) {
+  deploy("100");
+  start();
+  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  std::size_t mid = stored("100", "css/a.css").size() - 5;  // across the join
+  Response r = get(kAB, {"Range: bytes=" + std::to_string(mid) + "-" + std::to_string(mid + 9)});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, ab.substr(mid, 10));
+}
+
+TEST_F(ComboTest, PostIsNotAllowed) {
+  deploy("100");
+  start();
+  Request req;
+  req.method = "POST";
+  req.target = kAB;
+  req.body = "x";
+  EXPECT_EQ(fetch(httpd_->port(), req).status, 405);
+}
+
+// ---- revisions -----------------------------------------------------------------------------
+
+TEST_F(ComboTest, UnversionedComboFollowsCurrentWithShortMaxAge) {
+  deploy("100");
+  start("LPIcingCurrentMaxAge 120\n");
+  const char* target = "/+icing/+combo/?css/a.css&css/b.css";
+  Response r = get(target);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, stored("100", "css/a.css") + stored("100", "css/b.css"));
+  EXPECT_EQ(r.header("cache-control"), "public, max-age=120");
+  deploy("101");
+  EXPECT_EQ(get(target).body, stored("101", "css/a.css") + stored("101", "css/b.css"));
+  // The old revision stays reachable through its own URL.
+  EXPECT_EQ(get(kAB).body, stored("100", "css/a.css") + stored("100", "css/b.css"));
+}
+
+TEST_F(ComboTest, EveryMemberComesFromTheNamedRevision) {
+  deploy("100");
+  deploy("101", {"--no-activate"});
+  start();
+  EXPECT_EQ(get("/+icing/+combo/rev101/?js/101-only.js").status, 200);
+  Response r = get("/+icing/+combo/rev100/?js/one.js&js/101-only.js");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(get("/+icing/+combo/rev999/?js/one.js").status, 404);
+}
+
+// ---- refusals ------------------------------------------------------------------------------
+
+TEST_F(ComboTest, MissingOrUnservableMembersAre404NoStore) {
+  deploy("100");
+  deploy("101");
+  start();
+  write_file(httpd_->path("htdocs/secret.css"), "TOP-SECRET\n");
+  for (const char* t : {
+           "/+icing/+combo/rev100/?css/a.css&css/missing.css",
+           "/+icing/+combo/rev100/?css/a.css&css/.hidden.css",
+           "/+icing/+combo/rev100/?css/a.css&../rev101/files/css/a.css",
+           "/+icing/+combo/rev100/?css/a.css&%2e%2e/%2e%2e/%2e%2e/htdocs/secret.css",
+           "/+icing/+combo/rev100/?css/a.css&css/../../101/files/css/a.css",
+           "/+icing/+combo/rev100/?css/a.css&/etc/passwd",
+           "/+icing/+combo/rev100/?css/a.css&%2Fetc%2Fpasswd",
+           "/+icing/+combo/rev100/?INDEX", "/+icing/+combo/rev100/?SHA256SUMS", "/+icing/+combo/rev100/?REVISION",
+           "/+icing/+combo/rev100/?css/a.css&css", "/+icing/+combo/rev100/?css/a.css&css/",
+           "/+icing/+combo/rev100/?css/a.css%00.txt", "/+icing/+combo/rev100/?css/a.css&&css/b.css",
+           "/+icing/+combo/rev100/?css/a.css&", "/+icing/+combo/rev100/?", "/+icing/+combo/rev100/",
+           "/+icing/+combo/rev100?css/a.css", "/+icing/+combo/rev100/css/?a.css", "/+icing/+combo?css/a.css",
+           "/+icing/+combo/rev../?css/a.css", "/+icing/+combo/x.css", "/+icing/+combo/rev100/?css\\a.css",
+           "/+icing/+combo/rev100/?..%5c..%5cINDEX"}) {
+    RawResponse r = raw_get(t);
+    EXPECT_EQ(r.status, 404) << t;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << t;
+    EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << t;
+    EXPECT_EQ(r.body.find("lpicing-index"), std::string::npos) << t;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << t;
+  }
+}
+
+TEST_F(ComboTest, MalformedEscapeIs400) {
+  deploy("100");
+  start();
+  for (const char* t : {"/+icing/+combo/rev100/?css/a.css%zz", "/+icing/+combo/rev100/?css/a.css%2"}) {
+    RawResponse r = raw_get(t);
+    EXPECT_EQ(r.status, 400) << t;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << t;
+  }
+}
+
+TEST_F(ComboTest, MixedTypesAre400) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/+combo/rev100/?css/a.css&js/one.js");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(get("/+icing/+combo/rev100/?img/logo.png&css/a.css").status, 400);
+}
+
+TEST_F(ComboTest, LimitsGive400) {
+  deploy("100");
+  start("LPIcingComboMaxFiles 3\nLPIcingComboMaxBytes 5000\n");
+  EXPECT_EQ(get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css").status, 200);
+  Response files = get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css&css/x.css");
+  EXPECT_EQ(files.status, 400);
+  EXPECT_EQ(files.header("cache-control"), "no-store");
+  ASSERT_LT(stored("100", "css/a.css").size(), 5000u);
+  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css").status, 200);
+  EXPECT_EQ(get(kAB).status, 400);  // a + b is over 5000 bytes
+}
+
+TEST_F(ComboTest, DefaultLimitIsOneHundredFiles) {
+  deploy("100");
+  start();
+  std::string q = "css/x.css";
+  for (int i = 1; i < 100; ++i) q += "&css/x.css";
+  Response hundred = get("/+icing/+combo/rev100/?" + q);
+  ASSERT_EQ(hundred.status, 200);
+  EXPECT_EQ(hundred.body.size(), 300u);
+  EXPECT_EQ(get("/+icing/+combo/rev100/?" + q + "&css/x.css").status, 400);
+}
+
+TEST_F(ComboTest, SingleFilesAreUnchanged) {
+  deploy("100");
+  start();
+  Response r = get("/+icing/rev100/css/a.css");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, stored("100", "css/a.css"));
+  // A query on a single-file URL is not a combo.
+  EXPECT_EQ(get("/+icing/rev100/css/a.css?css/b.css").body, stored("100", "css/a.css"));
+}
+
+TEST_F(ComboTest, SlowPathServesCombosAlike) {
+  deploy("100");
+  start("LPIcingQuickHandler Off\n");
+  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  Response id = get(kAB);
+  ASSERT_EQ(id.status, 200);
+  EXPECT_EQ(id.body, ab);
+  EXPECT_EQ(id.header("content-type"), "text/css");
+  Response br = get(kAB, {"Accept-Encoding: br"});
+  EXPECT_EQ(brotli_decode(br.body), ab);
+  EXPECT_EQ(get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br.header("etag")}).status, 304);
+  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css&js/one.js").status, 400);
+  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css&css/missing.css").status, 404);
+}
+
+TEST_F(ComboTest, PreforkChildrenAgree) {
+  deploy("100");
+  start("", "prefork");
+  std::string etag;
+  std::string body;
+  for (int i = 0; i < 12; ++i) {
+    Response r = get(kAB, {"Accept-Encoding: br"});
+    ASSERT_EQ(r.status, 200);
+    if (i == 0) etag = r.header("etag"), body = r.body;
+    EXPECT_EQ(r.header("etag"), etag);
+    EXPECT_EQ(r.body, body);
+  }
+}
+
+// ---- configuration -------------------------------------------------------------------------
+
+TEST(ComboBadConfig, EachBadDirectiveFailsTheConfigTest) {
+  struct Case {
+    std::string line, directive, value;
+  } cases[] = {
+      {"LPIcingComboMaxFiles 0", "LPIcingComboMaxFiles", "'0'"},
+      {"LPIcingComboMaxFiles many", "LPIcingComboMaxFiles", "'many'"},
+      {"LPIcingComboMaxFiles 10001", "LPIcingComboMaxFiles", "'10001'"},
+      {"LPIcingComboMaxBytes 0", "LPIcingComboMaxBytes", "'0'"},
+      {"LPIcingComboMaxBytes 2G", "LPIcingComboMaxBytes", "'2G'"},
+      {"LPIcingComboMaxBytes 4MB", "LPIcingComboMaxBytes", "'4MB'"},
+      {"LPIcingComboCacheBytes -1", "LPIcingComboCacheBytes", "'-1'"},
+      {"LPIcingComboCacheBytes lots", "LPIcingComboCacheBytes", "'lots'"},
+  };
+  for (const Case& c : cases) {
+    HttpdOptions o;
+    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+    o.config = c.line;
+    Httpd httpd(o);
+    auto [code, output] = httpd.config_test();
+    EXPECT_NE(code, 0) << c.line << "\n" << output;
+    EXPECT_NE(output.find(c.directive), std::string::npos) << output;
+    EXPECT_NE(output.find(c.value), std::string::npos) << output;
+  }
+}
+
+TEST(ComboGoodConfig, SizesTakeUnits) {
+  HttpdOptions o;
+  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+  o.config = "LPIcingComboMaxFiles 250\nLPIcingComboMaxBytes 512K\nLPIcingComboCacheBytes 64M\n";
+  Httpd httpd(o);
+  auto [code, output] = httpd.config_test();
+  EXPECT_EQ(code, 0) << output;
+}
+
+}  // namespace
+}  // namespace lpweb::test

@@ -1,0 +1,160 @@
+// The fleet gate's reading of lpicing-status bodies and its per-server
+// decision, without a network: `lpicing wait` only adds libcurl around these.
+#include <gtest/gtest.h>
+
+#include "gate.h"
+#include "serve.h"
+
+namespace lpicing {
+namespace {
+
+// A body exactly as the module writes it.
+std::string real_body(const std::string& current, const std::vector<std::string>& revisions) {
+  StoreReport report;
+  report.current = current;
+  for (const std::string& r : revisions) {
+    RevisionReport rr;
+    rr.revision = r;
+    rr.header.revision = r;
+    rr.header.deployed = 1700000000;
+    rr.header.sums_sha256_hex = std::string(64, 'a');
+    report.revisions.push_back(rr);
+  }
+  report.errors.emplace_back("broken", "INDEX missing");
+  return status_json(report);
+}
+
+PollResult ok(const std::string& body) {
+  PollResult p;
+  p.reached = true;
+  p.http_status = 200;
+  p.body = body;
+  return p;
+}
+
+TEST(ParseJson, ReadsEveryKindOfValue) {
+  std::string error;
+  auto v = parse_json(R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "x\"\\\/\n\u00e9\ud83d\ude00"}} )", &error);
+  ASSERT_TRUE(v) << error;
+  const JsonValue* a = v->get("a");
+  ASSERT_TRUE(a && a->type == JsonValue::Type::array && a->array.size() == 5);
+  EXPECT_EQ(a->array[1].number, -2500);
+  EXPECT_TRUE(a->array[2].boolean);
+  EXPECT_EQ(a->array[4].type, JsonValue::Type::null);
+  EXPECT_EQ(v->get("b")->get("c")->string, "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+}
+
+TEST(ParseJson, RejectsMalformedText) {
+  for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "\"unterminated", "01", "1.", "-", "tru",
+                          "{} x", "\"a\x01\"", "\"\\q\"", "\"\\u12g4\"", "[1 2]", "{1: 2}"}) {
+    std::string error;
+    EXPECT_FALSE(parse_json(bad, &error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+TEST(ParseJson, RefusesDeepNestingInsteadOfOverflowingTheStack) {
+  std::string deep(100000, '[');
+  EXPECT_FALSE(parse_json(deep));
+  EXPECT_TRUE(parse_json(std::string(60, '[') + std::string(60, ']')));
+}
+
+TEST(ParseStatusBody, ReadsTheModulesOwnOutput) {
+  std::string error;
+  auto s = parse_status_body(real_body("101", {"101", "100"}), &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->current, std::optional<std::string>("101"));
+  EXPECT_EQ(s->revisions, (std::vector<std::string>{"101", "100"}));
+}
+
+TEST(ParseStatusBody, ToleratesOtherMembersOrderAndCompactForm) {
+  auto s = parse_status_body(
+      R"({"requests":{"200":5},"revisions":[{"files":1,"revision":"r-1","extra":[{}]}],"current":null,"x":1.5})");
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->current);
+  EXPECT_EQ(s->revisions, std::vector<std::string>{"r-1"});
+}
+
+TEST(ParseStatusBody, RejectsWhatIsNotAStatusBody) {
+  std::string error;
+  EXPECT_FALSE(parse_status_body("<html>It works!</html>", &error));
+  EXPECT_NE(error.find("not JSON"), std::string::npos) << error;
+  EXPECT_FALSE(parse_status_body(R"({"redirects":[],"total":0})", &error));  // lpedge-status, the wrong URL
+  EXPECT_NE(error.find("current"), std::string::npos) << error;
+  EXPECT_FALSE(parse_status_body(R"({"current":"1","revisions":{}})", &error));
+  EXPECT_FALSE(parse_status_body(R"({"current":1,"revisions":[]})", &error));
+  EXPECT_FALSE(parse_status_body(R"({"current":"1","revisions":[{"revision":7}]})", &error));
+  EXPECT_FALSE(parse_status_body("[]", &error));
+}
+
+TEST(CheckServer, ReadyWhenTheRevisionIsPresentEvenIfNotCurrent) {
+  GateCheck c = check_server(ok(real_body("100", {"101", "100"})), "101", false);
+  EXPECT_EQ(c.state, GateState::ready);
+  EXPECT_EQ(c.current, std::optional<std::string>("100"));
+}
+
+TEST(CheckServer, AbsentRevisionIsNotReadyAndSaysWhatIsCurrent) {
+  GateCheck c = check_server(ok(real_body("100", {"100"})), "101", false);
+  EXPECT_EQ(c.state, GateState::absent);
+  EXPECT_EQ(c.reason, "revision 101 absent (current is 100)");
+  EXPECT_EQ(check_server(ok(real_body("", {})), "101", false).reason, "revision 101 absent (no current revision)");
+}
+
+TEST(CheckServer, RevisionIdsCompareExactly) {
+  EXPECT_EQ(check_server(ok(real_body("1010", {"1010", "10"})), "101", false).state, GateState::absent);
+}
+
+TEST(CheckServer, RequireCurrentWantsTheRevisionCurrent) {
+  EXPECT_EQ(check_server(ok(real_body("100", {"101", "100"})), "101", true).state, GateState::not_current);
+  EXPECT_EQ(check_server(ok(real_body("101", {"101", "100"})), "101", true).state, GateState::ready);
+  EXPECT_EQ(check_server(ok(real_body("101", {"100"})), "101", true).state, GateState::absent);
+}
+
+TEST(CheckServer, TransportAndHttpFailuresAreNamed) {
+  PollResult down;
+  down.transport_error = "Couldn't connect to server";
+  GateCheck c = check_server(down, "1", false);
+  EXPECT_EQ(c.state, GateState::unreachable);
+  EXPECT_EQ(c.reason, "unreachable: Couldn't connect to server");
+
+  PollResult not_found = ok("<html>Not Found</html>");
+  not_found.http_status = 404;
+  c = check_server(not_found, "1", false);
+  EXPECT_EQ(c.state, GateState::http_error);
+  EXPECT_NE(c.reason.find("HTTP status 404"), std::string::npos);
+
+  c = check_server(ok("It works!"), "1", false);
+  EXPECT_EQ(c.state, GateState::bad_body);
+  EXPECT_NE(c.reason.find("not JSON"), std::string::npos);
+}
+
+TEST(GateResultJson, IsJsonWithOneEntryPerServer) {
+  std::vector<GateServerResult> servers(2);
+  servers[0].url = "http://web1/lpicing-status";
+  servers[0].last = check_server(ok(real_body("7", {"7"})), "7", false);
+  servers[0].http_status = 200;
+  servers[0].ready_after = 0.25;
+  servers[0].polls = 1;
+  servers[1].url = "http://web2/lpicing-status";
+  servers[1].last.state = GateState::unreachable;
+  servers[1].last.reason = "unreachable: \"refused\"";
+  servers[1].polls = 3;
+  std::string error;
+  auto v = parse_json(gate_result_json("7", false, false, 1.5, servers), &error);
+  ASSERT_TRUE(v) << error;
+  EXPECT_EQ(v->get("revision")->string, "7");
+  EXPECT_FALSE(v->get("ready")->boolean);
+  EXPECT_EQ(v->get("elapsed_seconds")->number, 1.5);
+  const auto& list = v->get("servers")->array;
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_TRUE(list[0].get("ready")->boolean);
+  EXPECT_EQ(list[0].get("current")->string, "7");
+  EXPECT_EQ(list[0].get("ready_after_seconds")->number, 0.25);
+  EXPECT_EQ(list[1].get("state")->string, "unreachable");
+  EXPECT_EQ(list[1].get("reason")->string, "unreachable: \"refused\"");
+  EXPECT_EQ(list[1].get("http_status")->type, JsonValue::Type::null);
+  EXPECT_EQ(list[1].get("polls")->number, 3);
+}
+
+}  // namespace
+}  // namespace lpicing

@@ -1,0 +1,164 @@
+// mod_lpicing's shared request counters and the status formats carrying them
+// (JSON members, Prometheus text), over plain memory instead of httpd's shm.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "gate.h"
+#include "metrics.h"
+
+namespace lpicing {
+namespace {
+
+struct Region {
+  explicit Region(std::size_t slots) : bytes(RequestCounterTable::bytes_for(slots)), memory(bytes / 8 + 1) {
+    RequestCounterTable::format(memory.data(), bytes);
+  }
+  std::size_t bytes;
+  std::vector<std::uint64_t> memory;
+};
+
+StoreReport two_revisions() {
+  StoreReport report;
+  report.current = "101";
+  RevisionReport a;
+  a.revision = "101";
+  a.header.file_count = 4;
+  a.header.total_bytes = 9000;
+  a.header.deployed = 1700003600;
+  RevisionReport b = a;
+  b.revision = "100";
+  b.header.deployed = 1700000000;
+  report.revisions = {a, b};
+  return report;
+}
+
+TEST(RequestCounterTable, CountsPerStoreAndStatus) {
+  Region region(4);
+  RequestCounterTable table(region.memory.data());
+  int a = table.slot_for("/srv/icing");
+  int b = table.slot_for("/srv/other");
+  EXPECT_EQ(table.slot_for("/srv/icing"), a);
+  EXPECT_NE(a, b);
+  table.add(a, 200, 100);
+  table.add(a, 200, 50);
+  table.add(a, 304, 0);
+  table.add(a, 999, 7);
+  table.add(b, 404, 200);
+  RequestCounts ca = table.counts(a);
+  EXPECT_EQ(ca.of_status(200), 2u);
+  EXPECT_EQ(ca.of_status(304), 1u);
+  EXPECT_EQ(ca.of_status(404), 0u);
+  EXPECT_EQ(ca.of_status(42), 1u);  // every out-of-range status is "other"
+  EXPECT_EQ(ca.total(), 4u);
+  EXPECT_EQ(ca.bytes_sent, 157u);
+  EXPECT_EQ(table.counts(b).of_status(404), 1u);
+}
+
+TEST(RequestCounterTable, FullOrInvalidTablesCountNothingAndNeverCrash) {
+  Region region(1);
+  RequestCounterTable table(region.memory.data());
+  EXPECT_EQ(table.slot_for("/a"), 0);
+  EXPECT_EQ(table.slot_for("/b"), -1);
+  EXPECT_EQ(table.slot_for(std::string(RequestCounterTable::kStoreBytes, 'x')), -1);
+  table.add(-1, 200, 1);
+  table.add(5, 200, 1);
+  EXPECT_EQ(table.counts(0).total(), 0u);
+  RequestCounterTable none(nullptr);
+  EXPECT_FALSE(none.valid());
+  none.add(0, 200, 1);
+  EXPECT_EQ(none.counts(0).total(), 0u);
+}
+
+TEST(RequestCounterTable, ConcurrentAddsAreNotLost) {
+  Region region(1);
+  RequestCounterTable table(region.memory.data());
+  int slot = table.slot_for("/s");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      RequestCounterTable mine(region.memory.data());
+      for (int i = 0; i < 10000; ++i) mine.add(slot, 200, 3);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(table.counts(slot).of_status(200), 40000u);
+  EXPECT_EQ(table.counts(slot).bytes_sent, 120000u);
+}
+
+TEST(StatusJsonWithCounters, KeepsEveryStatusFieldAndAddsTheCounters) {
+  RequestCounts counts;
+  counts.by_status[200 - RequestCounts::kFirstStatus] = 5;
+  counts.by_status[416 - RequestCounts::kFirstStatus] = 1;
+  counts.bytes_sent = 1234;
+  StoreReport report = two_revisions();
+  std::string plain = status_json(report);
+  std::string json = status_json(report, counts);
+  EXPECT_EQ(json.substr(0, plain.size() - 2), plain.substr(0, plain.size() - 2));
+  EXPECT_NE(json.find(", \"requests\": {\"200\": 5, \"304\": 0, \"404\": 0, \"416\": 1}, \"requests_total\": 6, "
+                      "\"bytes_sent\": 1234}\n"),
+            std::string::npos)
+      << json;
+  std::string error;
+  auto v = parse_json(json, &error);
+  ASSERT_TRUE(v) << error;
+  EXPECT_EQ(v->get("current")->string, "101");
+  EXPECT_EQ(v->get("requests")->get("416")->number, 1);
+}
+
+TEST(StatusPrometheus, FollowsTheTextFormat) {
+  RequestCounts counts;
+  counts.by_status[200 - RequestCounts::kFirstStatus] = 3;
+  counts.by_status[RequestCounts::kStatuses] = 2;  // other
+  counts.bytes_sent = 77;
+  std::string text = status_prometheus(two_revisions(), counts);
+  EXPECT_NE(text.find("# TYPE lpicing_requests_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_current_revision_info{revision=\"101\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_revisions 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_revision_deployed_timestamp_seconds{revision=\"100\"} 1700000000\n"), std::string::npos);
+  EXPECT_NE(text.find("lpicing_requests_total{status=\"200\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_requests_total{status=\"304\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_requests_total{status=\"other\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_sent_bytes_total 77\n"), std::string::npos) << text;
+
+  // Every line is a comment (HELP or TYPE of the family that follows) or `name{labels} value`.
+  std::regex sample(R"(^(lpicing_[a-z_]+)(\{[a-z_]+="[^"\\]*"(,[a-z_]+="[^"\\]*")*\})? [0-9]+$)");
+  std::regex comment(R"(^# (HELP|TYPE) (lpicing_[a-z_]+) .+$)");
+  std::istringstream lines(text);
+  std::string declared;
+  int samples = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, comment)) {
+      declared = m[2];
+    } else {
+      ASSERT_TRUE(std::regex_match(line, m, sample)) << line;
+      EXPECT_EQ(m[1], declared) << line;
+      if (std::string(m[1]).find("_total") != std::string::npos) {
+        EXPECT_NE(text.find("# TYPE " + std::string(m[1]) + " counter"), std::string::npos);
+      }
+      ++samples;
+    }
+  }
+  EXPECT_GT(samples, 10);
+}
+
+TEST(StatusPrometheus, NoCurrentRevisionMeansNoInfoSample) {
+  StoreReport empty;
+  std::string text = status_prometheus(empty, RequestCounts{});
+  EXPECT_EQ(text.find("lpicing_current_revision_info{"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_revisions 0\n"), std::string::npos);
+}
+
+TEST(WantsPrometheus, MatchesOneQueryMember) {
+  EXPECT_TRUE(wants_prometheus("format=prometheus"));
+  EXPECT_TRUE(wants_prometheus("a=1&format=prometheus"));
+  EXPECT_FALSE(wants_prometheus("format=prometheusx"));
+  EXPECT_FALSE(wants_prometheus("xformat=prometheus"));
+  EXPECT_FALSE(wants_prometheus(""));
+}
+
+}  // namespace
+}  // namespace lpicing
