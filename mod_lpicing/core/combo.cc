@@ -2,11 +2,9 @@
 // httpd so the parsing and limits can be tested (and fuzzed) alone.
 #include "combo.h"
 
-#include <brotli/encode.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -340,33 +338,8 @@ ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
 }
 
 std::optional<std::string> compress_combo(std::string_view data, Encoding encoding) {
-  if (encoding == Encoding::br) {
-    std::size_t out_size = BrotliEncoderMaxCompressedSize(data.size());
-    if (out_size == 0) out_size = data.size() + 1024;
-    std::string out(out_size, '\0');
-    if (!BrotliEncoderCompress(kComboBrotliQuality, 22, BROTLI_MODE_TEXT, data.size(),
-                               reinterpret_cast<const uint8_t*>(data.data()), &out_size,
-                               reinterpret_cast<uint8_t*>(out.data())))
-      return std::nullopt;
-    out.resize(out_size);
-    return out;
-  }
-  if (encoding == Encoding::gzip) {
-    z_stream zs{};
-    // windowBits 15+16: the gzip wrapper, mtime 0 and no name.
-    if (deflateInit2(&zs, kComboGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
-    std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    int rc = deflate(&zs, Z_FINISH);
-    std::size_t produced = out.size() - zs.avail_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) return std::nullopt;
-    out.resize(produced);
-    return out;
-  }
+  if (encoding == Encoding::br) return brotli_compress(data, /*font=*/false, kComboBrotliQuality);
+  if (encoding == Encoding::gzip) return gzip_compress(data, kComboGzipLevel);
   return std::string(data);
 }
 

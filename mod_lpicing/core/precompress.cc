@@ -42,11 +42,11 @@ bool variant_worth_keeping(std::uint64_t original, std::uint64_t compressed) {
   return saved >= 64 && saved * 20 >= original;
 }
 
-std::optional<std::string> brotli_compress(std::string_view data, bool font) {
+std::optional<std::string> brotli_compress(std::string_view data, bool font, int quality) {
   std::size_t out_size = BrotliEncoderMaxCompressedSize(data.size());
   if (out_size == 0) out_size = data.size() + 1024;
   std::string out(out_size, '\0');
-  if (!BrotliEncoderCompress(11, 22, font ? BROTLI_MODE_FONT : BROTLI_MODE_TEXT, data.size(),
+  if (!BrotliEncoderCompress(quality, 22, font ? BROTLI_MODE_FONT : BROTLI_MODE_TEXT, data.size(),
                              reinterpret_cast<const uint8_t*>(data.data()), &out_size,
                              reinterpret_cast<uint8_t*>(out.data())))
     return std::nullopt;
@@ -54,10 +54,10 @@ std::optional<std::string> brotli_compress(std::string_view data, bool font) {
   return out;
 }
 
-std::optional<std::string> gzip_compress(std::string_view data) {
+std::optional<std::string> gzip_compress(std::string_view data, int level) {
   z_stream zs{};
   // windowBits 15+16: gzip wrapper; zlib writes mtime 0 and no name unless given a header.
-  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
     return std::nullopt;
   std::string out(deflateBound(&zs, data.size()) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));

@@ -22,9 +22,11 @@ bool is_font(std::string_view path);
 // A variant is kept only when it saves at least 5% and at least 64 bytes.
 bool variant_worth_keeping(std::uint64_t original, std::uint64_t compressed);
 
-// Brotli, quality 11, lgwin 22. nullopt when the encoder fails. Throws std::bad_alloc.
-std::optional<std::string> brotli_compress(std::string_view data, bool font);
-// gzip wrapper, level 9, header mtime 0 and no name, so the bytes depend only on the input.
-std::optional<std::string> gzip_compress(std::string_view data);
+// Brotli, lgwin 22, quality 11 unless told (deploy time uses the best).
+// nullopt when the encoder fails. Throws std::bad_alloc.
+std::optional<std::string> brotli_compress(std::string_view data, bool font, int quality = 11);
+// gzip wrapper, header mtime 0 and no name, so the bytes depend only on the
+// input and the level (9 unless told).
+std::optional<std::string> gzip_compress(std::string_view data, int level = 9);
 
 }  // namespace lpicing

@@ -1,15 +1,14 @@
 // Combo URLs (PREFIX/+combo/rev<R>/?a.css&b.css) against a real httpd, with
 // revisions packed and deployed by the real lpicing tool: bodies, encodings,
 // caching headers, conditional requests, limits and hostile queries.
-#include <brotli/decode.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <memory>
 
 #include "client.h"
 #include "crypto.h"
+#include "decode.h"
 #include "httpd.h"
 
 namespace lpweb::test {
@@ -21,33 +20,8 @@ std::string css_for(const std::string& marker, int rules = 120) {
   return css;
 }
 
-std::string brotli_decode(const std::string& in) {
-  std::string out(16 << 20, '\0');
-  std::size_t size = out.size();
-  if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &size,
-                              reinterpret_cast<uint8_t*>(out.data())) != BROTLI_DECODER_RESULT_SUCCESS)
-    return "<not brotli>";
-  out.resize(size);
-  return out;
-}
-
-std::string gzip_decode(const std::string& in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "<zlib error>";
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END && zs.avail_in == 0 ? out : "<not gzip>";
-}
+using lpweb_test::brotli_decode;
+using lpweb_test::gzip_decode;
 
 // The ETag the README documents: SHA-256 over the tag, the coding and the
 // members' SHA-256s, first 128 bits in hex.

@@ -1,14 +1,13 @@
 // Combo URLs in the core: path and query parsing (hostile queries included),
 // limits, revisions, mixed types, the ETag digest, bodies and the cache.
-#include <brotli/decode.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <string>
 #include <vector>
 
+#include "decode.h"
 #include "combo.h"
 #include "crypto.h"
 #include "lpicing_test_util.h"
@@ -19,33 +18,8 @@ namespace {
 using namespace lpicing;
 using lpicing_test::TempDir;
 
-std::string brotli_decode(const std::string& in) {
-  std::string out(64 << 20, '\0');
-  std::size_t size = out.size();
-  if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &size,
-                              reinterpret_cast<uint8_t*>(out.data())) != BROTLI_DECODER_RESULT_SUCCESS)
-    return "<brotli error>";
-  out.resize(size);
-  return out;
-}
-
-std::string gzip_decode(const std::string& in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "<zlib error>";
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : "<gzip error>";
-}
+using lpweb_test::brotli_decode;
+using lpweb_test::gzip_decode;
 
 std::vector<std::string> parse_ok(std::string_view query, std::size_t max = 100) {
   std::vector<std::string> members;
