@@ -699,55 +699,90 @@ static int fixups(request_rec* r) {
   return DECLINED;
 }
 
+// Opens a store file for a file bucket (EnableSendfile as core's
+// default_handler honours it) and checks the size its INDEX records. OK, or
+// the status to answer: 404 when it was pruned since the lookup, 500 (logged)
+// when it cannot be read or the store was changed by hand.
+static int open_store_file(request_rec* r, const core_dir_config* core, const std::string& file, std::uint64_t size,
+                    apr_file_t** fd) {
+  apr_status_t rv = apr_file_open(fd, file.c_str(), APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile),
+                                  0, r->pool);
+  int status = OK;
+  apr_finfo_t info;
+  if (rv != APR_SUCCESS) {
+    ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r, "LPI0104: cannot open %s",
+                  file.c_str());
+    status = APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+  } else if (apr_file_info_get(&info, APR_FINFO_SIZE, *fd) != APR_SUCCESS ||
+             info.size != static_cast<apr_off_t>(size)) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "LPI0105: %s does not have the size its INDEX records (%" APR_UINT64_T_FMT
+                  " bytes): the store was changed by hand",
+                  file.c_str(), static_cast<apr_uint64_t>(size));
+    apr_file_close(*fd);
+    status = HTTP_INTERNAL_SERVER_ERROR;
+  }
+  if (status != OK) apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+  return status;
+}
+
+// A file bucket, so the core can use sendfile; the byterange filter does Range.
+static void append_file(request_rec* r, const core_dir_config* core, apr_bucket_brigade* bb, apr_file_t* fd,
+                 std::uint64_t size) {
+  apr_bucket* file = apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(size), r->pool);
+#if APR_HAS_MMAP
+  if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(file, 0);
+#else
+  (void)file;
+  (void)core;
+#endif
+}
+
+// The headers of an asset or a combo, then the request's conditions: OK to
+// send the body, or the status (304, 412) to answer with.
+static int set_headers_and_check(request_rec* r, const ServerConf* c, const lpicing::Sha256& digest, lpicing::PathKind kind,
+                          bool vary, lpicing::Encoding encoding, std::int64_t mtime) {
+  auto etag = lpicing::format_etag(digest);
+  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
+  apr_table_setn(r->headers_out, "Cache-Control",
+                 kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
+                                                      : c->current_cache_control);
+  if (vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+  r->content_encoding = encoding == lpicing::Encoding::identity
+                            ? nullptr
+                            : apr_pstrdup(r->pool, lpicing::content_encoding(encoding).data());
+  if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
+  ap_update_mtime(r, apr_time_from_sec(mtime));
+  ap_set_last_modified(r);
+  int status = ap_meets_conditions(r);
+  if (status != OK) r->status = status;
+  return status;
+}
+
+static int pass_body(request_rec* r, apr_bucket_brigade* bb) {
+  APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+  return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+}
+
 static int serve_asset(request_rec* r, RequestState* st) {
   ServerConf* c = conf_of(r->server);
   const lpicing::ResolvedFile& f = st->file;
   r->allowed |= (AP_METHOD_BIT << M_GET);
   if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
 
-  // EnableSendfile and EnableMMAP are honoured as core's default_handler does.
   auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
   // A small body comes from the child's mappings (EnableMMAP Off: never).
   std::shared_ptr<const lpicing::MappedBody> body;
   if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF) body = c->bodies->get(f.file, f.size, f.sha256);
   apr_file_t* fd = nullptr;
-  apr_status_t rv = body ? APR_SUCCESS
-                         : apr_file_open(&fd, f.file.c_str(),
-                                         APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile), 0, r->pool);
-  if (rv != APR_SUCCESS) {
-    // Pruned between resolving and opening: as absent as it now is.
-    ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
-                  "LPI0104: cannot open %s", f.file.c_str());
-    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+  if (!body) {
+    int status = open_store_file(r, core, f.file, f.size, &fd);
+    if (status != OK) return status;
   }
-  apr_finfo_t info;
-  if (!body &&
-      (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != static_cast<apr_off_t>(f.size))) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0105: %s does not have the size its INDEX records (%" APR_UINT64_T_FMT
-                  " bytes): the store was changed by hand", f.file.c_str(), static_cast<apr_uint64_t>(f.size));
-    apr_file_close(fd);
-    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    return HTTP_INTERNAL_SERVER_ERROR;
-  }
-  auto etag = lpicing::format_etag(f.sha256);
-  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
-  apr_table_setn(r->headers_out, "Cache-Control",
-                 f.kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
-                                                        : c->current_cache_control);
-  if (f.vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
-  r->content_encoding = f.encoding == lpicing::Encoding::identity
-                            ? nullptr
-                            : apr_pstrdup(r->pool, lpicing::content_encoding(f.encoding).data());
-  if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
-  ap_update_mtime(r, apr_time_from_sec(f.entry->mtime));
-  ap_set_last_modified(r);
   ap_set_content_length(r, static_cast<apr_off_t>(f.size));
-
-  int status = ap_meets_conditions(r);
+  int status = set_headers_and_check(r, c, f.sha256, f.kind, f.vary, f.encoding, f.entry->mtime);
   if (status != OK) {
     if (fd) apr_file_close(fd);
-    r->status = status;
     return status;
   }
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -761,17 +796,9 @@ static int serve_asset(request_rec* r, RequestState* st) {
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create((*held)->data(), (*held)->size(), r->pool,
                                                        r->connection->bucket_alloc));
   } else {
-    // A file bucket, so the core can use sendfile; the byterange filter does Range.
-    apr_bucket* file = apr_brigade_insert_file(bb, fd, 0, static_cast<apr_off_t>(f.size), r->pool);
-#if APR_HAS_MMAP
-    if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(file, 0);
-#else
-    (void)file;
-#endif
+    append_file(r, core, bb, fd, f.size);
   }
-  APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
-  rv = ap_pass_brigade(r->output_filters, bb);
-  return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+  return pass_body(r, bb);
 }
 
 // A combo: headers as for one asset, then the conditions (so a 304 costs no
@@ -782,57 +809,21 @@ static int serve_combo(request_rec* r, RequestState* st) {
   const lpicing::ResolvedCombo& combo = st->combo;
   r->allowed |= (AP_METHOD_BIT << M_GET);
   if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
-
-  auto etag = lpicing::format_etag(combo.digest);
-  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
-  apr_table_setn(r->headers_out, "Cache-Control",
-                 combo.kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
-                                                            : c->current_cache_control);
-  if (combo.vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
-  r->content_encoding = combo.encoding == lpicing::Encoding::identity
-                            ? nullptr
-                            : apr_pstrdup(r->pool, lpicing::content_encoding(combo.encoding).data());
-  if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
-  ap_update_mtime(r, apr_time_from_sec(combo.mtime));
-  ap_set_last_modified(r);
-  int status = ap_meets_conditions(r);
-  if (status != OK) {
-    r->status = status;
-    return status;
-  }
+  int status = set_headers_and_check(r, c, combo.digest, combo.kind, combo.vary, combo.encoding, combo.mtime);
+  if (status != OK) return status;
 
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
   if (combo.encoding == lpicing::Encoding::identity) {
     auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
     for (std::size_t i = 0; i < combo.members.size(); ++i) {
-      const std::string& file = combo.files[i];
+      std::uint64_t size = combo.members[i]->size;
       apr_file_t* fd = nullptr;
-      apr_status_t rv = apr_file_open(&fd, file.c_str(), APR_READ | APR_BINARY | AP_SENDFILE_ENABLED(core->enable_sendfile),
-                                      0, r->pool);
-      if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR, rv, r,
-                      "LPI0605: cannot open combo member %s", file.c_str());
-        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-        return APR_STATUS_IS_ENOENT(rv) ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
-      }
-      apr_finfo_t info;
-      apr_off_t size = static_cast<apr_off_t>(combo.members[i]->size);
-      if (apr_file_info_get(&info, APR_FINFO_SIZE, fd) != APR_SUCCESS || info.size != size) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0604: %s does not have the size its INDEX records (%"
-                      APR_OFF_T_FMT " bytes): the store was changed by hand", file.c_str(), size);
-        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-        return HTTP_INTERNAL_SERVER_ERROR;
-      }
-      if (size == 0) {
+      status = open_store_file(r, core, combo.files[i], size, &fd);
+      if (status != OK) return status;
+      if (size == 0)
         apr_file_close(fd);
-        continue;
-      }
-      apr_bucket* b = apr_brigade_insert_file(bb, fd, 0, size, r->pool);
-#if APR_HAS_MMAP
-      if (core->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(b, 0);
-#else
-      (void)b;
-#endif
+      else
+        append_file(r, core, bb, fd, size);
     }
     ap_set_content_length(r, static_cast<apr_off_t>(combo.identity_size));
   } else {
@@ -850,9 +841,7 @@ static int serve_combo(request_rec* r, RequestState* st) {
                                                             r->connection->bucket_alloc));
     ap_set_content_length(r, static_cast<apr_off_t>(st->combo_body->size()));
   }
-  APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
-  apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
-  return rv == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+  return pass_body(r, bb);
 }
 
 static int handler(request_rec* r) {

@@ -398,31 +398,6 @@ TEST_F(ComboTest, PreforkChildrenAgree) {
 
 // ---- configuration -------------------------------------------------------------------------
 
-TEST(ComboBadConfig, EachBadDirectiveFailsTheConfigTest) {
-  struct Case {
-    std::string line, directive, value;
-  } cases[] = {
-      {"LPIcingComboMaxFiles 0", "LPIcingComboMaxFiles", "'0'"},
-      {"LPIcingComboMaxFiles many", "LPIcingComboMaxFiles", "'many'"},
-      {"LPIcingComboMaxFiles 10001", "LPIcingComboMaxFiles", "'10001'"},
-      {"LPIcingComboMaxBytes 0", "LPIcingComboMaxBytes", "'0'"},
-      {"LPIcingComboMaxBytes 2G", "LPIcingComboMaxBytes", "'2G'"},
-      {"LPIcingComboMaxBytes 4MB", "LPIcingComboMaxBytes", "'4MB'"},
-      {"LPIcingComboCacheBytes -1", "LPIcingComboCacheBytes", "'-1'"},
-      {"LPIcingComboCacheBytes lots", "LPIcingComboCacheBytes", "'lots'"},
-  };
-  for (const Case& c : cases) {
-    HttpdOptions o;
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = c.line;
-    Httpd httpd(o);
-    auto [code, output] = httpd.config_test();
-    EXPECT_NE(code, 0) << c.line << "\n" << output;
-    EXPECT_NE(output.find(c.directive), std::string::npos) << output;
-    EXPECT_NE(output.find(c.value), std::string::npos) << output;
-  }
-}
-
 TEST(ComboGoodConfig, SizesTakeUnits) {
   HttpdOptions o;
   o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};

@@ -522,6 +522,15 @@ TEST(IcingBadConfig, EachBadDirectiveFailsTheConfigTest) {
       {"LPIcingStore /tmp\nLPIcingIncoming /nonexistent/incoming", "LPI0008", "/nonexistent/incoming"},
       {"LPIcingStore /tmp\nLPIcingIncoming /tmp\nLPIcingTool /nonexistent/lpicing", "LPI0003", "/nonexistent/lpicing"},
       {"LPIcingIncoming /tmp", "LPI0002", "LPIcingStore is not"},
+      {"LPIcingComboMaxFiles 0", "LPIcingComboMaxFiles", "'0'"},
+      {"LPIcingComboMaxFiles many", "LPIcingComboMaxFiles", "'many'"},
+      {"LPIcingComboMaxFiles 10001", "LPIcingComboMaxFiles", "'10001'"},
+      {"LPIcingComboMaxBytes 0", "LPIcingComboMaxBytes", "'0'"},
+      {"LPIcingComboMaxBytes 2G", "LPIcingComboMaxBytes", "'2G'"},
+      {"LPIcingComboMaxBytes 4MB", "LPIcingComboMaxBytes", "'4MB'"},
+      {"LPIcingComboCacheBytes -1", "LPIcingComboCacheBytes", "'-1'"},
+      {"LPIcingComboCacheBytes lots", "LPIcingComboCacheBytes", "'lots'"},
+      {"LPIcingQuickHandler sometimes", "LPIcingQuickHandler", "must be On or Off"},
   };
   for (const Case& c : cases) {
     HttpdOptions o;
