@@ -38,7 +38,13 @@ std::shared_ptr<const MappedBody> map_file(const std::string& file, std::uint64_
 
 std::shared_ptr<const MappedBody> BodyCache::get(const std::string& file, std::uint64_t size, const Sha256& sha256) {
   if (size == 0 || size > max_file_ || size > max_total_) return nullptr;
+  std::string key;
+  key.reserve(file.size() + 1 + sha256.size());
+  key.append(file).push_back('\0');
+  key.append(reinterpret_cast<const char*>(sha256.data()), sha256.size());
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch());
+  // One lock per hit: the lookup and the question whether a sweep is due.
+  std::shared_ptr<const MappedBody> hit;
   bool sweep_due = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -46,20 +52,14 @@ std::shared_ptr<const MappedBody> BodyCache::get(const std::string& file, std::u
       sweep_due = !entries_.empty();
       next_sweep_ = now.count() + 10;
     }
-  }
-  if (sweep_due) sweep();
-  std::string key;
-  key.reserve(file.size() + 1 + sha256.size());
-  key.append(file).push_back('\0');
-  key.append(reinterpret_cast<const char*>(sha256.data()), sha256.size());
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
-      return it->second.body;
+      hit = it->second.body;
     }
   }
+  if (sweep_due) sweep();  // outside the lock: it stats every mapped file
+  if (hit) return hit;      // still valid even if the sweep just dropped it
   // Mapped outside the lock; two threads racing here both map, one keeps its own.
   auto body = map_file(file, size);
   if (!body) return nullptr;
