@@ -1,0 +1,125 @@
+// mod_lpicing's httpd adapter, shared by its files (not installed): the
+// server config, the per-request state, and the hooks each file defines.
+// mod_lpicing.cc holds the module record, the hook registration and the
+// directive table; config, watcher, serve, status and counters the rest.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "bodycache.h"
+#include "combo.h"
+#include "serve.h"
+
+// httpd.h first: the other httpd headers rely on its types.
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+extern "C" {
+extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lpicing_module;
+APLOG_USE_MODULE(lpicing);
+}
+
+namespace lpicing_httpd {
+
+inline constexpr const char kHandler[] = "lpicing";
+inline constexpr const char kStatusHandler[] = "lpicing-status";
+inline constexpr int kUnset = -1;
+inline constexpr const char kCountedNote[] = "lpicing";  // r->notes: a request for an icing URL
+
+struct ServerConf {
+  const char* store;                  // null: module inactive for this server
+  const char* prefix;                 // without trailing slash
+  int current_max_age;
+  const char* current_cache_control;  // precomputed from current_max_age at merge
+  const char* incoming;
+  const char* trusted_key;
+  int keep;
+  const char* tool;
+  lpicing::IndexCache* cache;         // one per child, set in child_init
+  void* counters;                     // shared request counters, set in post_config
+  int counter_slot;                   // this store's slot in them; -1: not counted
+  int quick;                          // LPIcingQuickHandler: serve before auth and mapping
+  lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
+  int combo_max_files;                // LPIcingComboMaxFiles
+  apr_int64_t combo_max_bytes;        // LPIcingComboMaxBytes
+  apr_int64_t combo_cache_bytes;      // LPIcingComboCacheBytes; 0: no cache
+  lpicing::ComboCache* combo_cache;   // one per child, set in child_init; null: none
+};
+
+// What translate_name resolved, kept for the handler: one revision per request.
+struct RequestState {
+  RequestState() = default;
+  explicit RequestState(lpicing::ResolvedFile f) : file(std::move(f)) {}
+  lpicing::ResolvedFile file;
+  bool is_combo = false;  // PREFIX/+combo/...: `combo` instead of `file`
+  lpicing::ResolvedCombo combo;
+  std::shared_ptr<const std::string> combo_body;  // held until the request pool goes
+};
+
+inline ServerConf* conf_of(server_rec* s) {
+  return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &lpicing_module));
+}
+
+inline RequestState* state_of(request_rec* r) {
+  return static_cast<RequestState*>(ap_get_module_config(r->request_config, &lpicing_module));
+}
+
+// A pool cleanup that deletes a C++ object tied to that pool.
+template <typename T>
+apr_status_t delete_object(void* object) {
+  delete static_cast<T*>(object);
+  return APR_SUCCESS;
+}
+
+// The one place exceptions stop for request hooks.
+template <typename F>
+int guarded(request_rec* r, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error: %s", e.what());
+  } catch (...) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error");
+  }
+  return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+// mod_lpicing_status.cc: the lpicing-status handler's body.
+int serve_status(request_rec* r);
+
+}  // namespace lpicing_httpd
+
+// The hooks and directive handlers, by file. C linkage: httpd calls them.
+extern "C" {
+// mod_lpicing_config.cc
+void* lpicing_create_server_conf(apr_pool_t* pool, server_rec* s);
+void* lpicing_merge_server_conf(apr_pool_t* pool, void* base, void* over);
+int lpicing_check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+const char* lpicing_cmd_store(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_max_age(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_keep(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on);
+// mod_lpicing_watcher.cc
+int lpicing_start_watcher(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+// mod_lpicing_serve.cc
+void lpicing_child_init(apr_pool_t* pchild, server_rec* s);
+int lpicing_translate_name(request_rec* r);
+int lpicing_map_to_storage(request_rec* r);
+int lpicing_fixups(request_rec* r);
+int lpicing_handler(request_rec* r);
+int lpicing_quick_handler(request_rec* r, int lookup);
+// mod_lpicing_counters.cc
+int lpicing_setup_counters(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+int lpicing_count_request(request_rec* r);
+}

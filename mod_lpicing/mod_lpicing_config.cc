@@ -1,0 +1,210 @@
+// mod_lpicing's configuration: the server config, its merge (a virtual host
+// inherits every setting it does not set), the directive handlers (a bad
+// value fails `apachectl -t` naming the directive) and the checks that need
+// the whole configuration.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "crypto.h"
+#include "mod_lpicing.h"
+
+#include <apr_strings.h>
+
+using namespace lpicing_httpd;
+
+namespace {
+
+const char* directive_error(cmd_parms* cmd, const char* arg, const char* why) {
+  return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "' ", why, nullptr);
+}
+
+bool parse_int(const char* arg, long min, long max, int* out) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(arg, &end, 10);
+  if (errno || end == arg || *end || v < min || v > max) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+void* lpicing_create_server_conf(apr_pool_t* pool, server_rec*) {
+  auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
+  c->current_max_age = kUnset;
+  c->keep = kUnset;
+  c->quick = kUnset;
+  c->combo_max_files = kUnset;
+  c->combo_max_bytes = kUnset;
+  c->combo_cache_bytes = kUnset;
+  return c;
+}
+
+void* lpicing_merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
+  auto* base = static_cast<ServerConf*>(base_v);
+  auto* over = static_cast<ServerConf*>(over_v);
+  auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
+  c->store = over->store ? over->store : base->store;
+  c->prefix = over->prefix ? over->prefix : base->prefix;
+  c->current_max_age = over->current_max_age != kUnset ? over->current_max_age : base->current_max_age;
+  c->incoming = over->incoming ? over->incoming : base->incoming;
+  c->trusted_key = over->trusted_key ? over->trusted_key : base->trusted_key;
+  c->keep = over->keep != kUnset ? over->keep : base->keep;
+  c->tool = over->tool ? over->tool : base->tool;
+  c->quick = over->quick != kUnset ? over->quick : base->quick;
+  c->combo_max_files = over->combo_max_files != kUnset ? over->combo_max_files : base->combo_max_files;
+  c->combo_max_bytes = over->combo_max_bytes != kUnset ? over->combo_max_bytes : base->combo_max_bytes;
+  c->combo_cache_bytes = over->combo_cache_bytes != kUnset ? over->combo_cache_bytes : base->combo_cache_bytes;
+  return c;
+}
+
+const char* lpicing_cmd_store(cmd_parms* cmd, void*, const char* arg) {
+  const char* dir = ap_server_root_relative(cmd->pool, arg);
+  if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
+  conf_of(cmd->server)->store = dir;
+  return nullptr;
+}
+
+const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg) {
+  std::string p(arg);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.size() < 2 || p[0] != '/') return directive_error(cmd, arg, "must be a URL path like /+icing");
+  for (unsigned char ch : p)
+    if (ch <= 0x20 || ch == 0x7f || ch == '?' || ch == '#' || ch == '%')
+      return directive_error(cmd, arg, "must not contain spaces, control characters, '?', '#' or '%'");
+  conf_of(cmd->server)->prefix = apr_pstrdup(cmd->pool, p.c_str());
+  return nullptr;
+}
+
+const char* lpicing_cmd_max_age(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 0, 31536000, &conf_of(cmd->server)->current_max_age))
+    return directive_error(cmd, arg, "is not a number of seconds from 0 to 31536000");
+  return nullptr;
+}
+
+const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg) {
+  const char* dir = ap_server_root_relative(cmd->pool, arg);
+  if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
+  conf_of(cmd->server)->incoming = dir;
+  return nullptr;
+}
+
+const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg) {
+  const char* file = ap_server_root_relative(cmd->pool, arg);
+  if (!file) return directive_error(cmd, arg, "is not a valid file path");
+  try {
+    apr_file_t* f = nullptr;
+    apr_finfo_t fi;
+    if (apr_file_open(&f, file, APR_READ, 0, cmd->temp_pool) != APR_SUCCESS ||
+        apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size > 65536)
+      return directive_error(cmd, file, "cannot be read (an Ed25519 public key in PEM is expected)");
+    std::string pem(static_cast<std::size_t>(fi.size), '\0');
+    apr_size_t n = pem.size();
+    apr_file_read_full(f, pem.data(), n, &n);
+    apr_file_close(f);
+    pem.resize(n);
+    std::string why;
+    if (!lpicing::ed25519_check_public_key(pem, &why))
+      return directive_error(cmd, file, ("is not an Ed25519 public key in PEM: " + why).c_str());
+  } catch (const std::exception& e) {
+    return directive_error(cmd, file, e.what());
+  }
+  conf_of(cmd->server)->trusted_key = file;
+  return nullptr;
+}
+
+const char* lpicing_cmd_keep(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 1, 100000, &conf_of(cmd->server)->keep))
+    return directive_error(cmd, arg, "is not a number of revisions of at least 1");
+  return nullptr;
+}
+
+const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg) {
+  if (arg[0] != '/') return directive_error(cmd, arg, "must be the absolute path of the lpicing program");
+  conf_of(cmd->server)->tool = apr_pstrdup(cmd->pool, arg);
+  return nullptr;
+}
+
+const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 1, 10000, &conf_of(cmd->server)->combo_max_files))
+    return directive_error(cmd, arg, "is not a number of files from 1 to 10000");
+  return nullptr;
+}
+
+const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg) {
+  std::uint64_t v = 0;
+  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v) || v == 0)
+    return directive_error(cmd, arg, "is not a size from 1 to 1G (bytes, or with K, M or G)");
+  conf_of(cmd->server)->combo_max_bytes = static_cast<apr_int64_t>(v);
+  return nullptr;
+}
+
+const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg) {
+  std::uint64_t v = 0;
+  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v))
+    return directive_error(cmd, arg, "is not a size from 0 (no cache) to 1G (bytes, or with K, M or G)");
+  conf_of(cmd->server)->combo_cache_bytes = static_cast<apr_int64_t>(v);
+  return nullptr;
+}
+
+const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on) {
+  conf_of(cmd->server)->quick = on ? 1 : 0;
+  return nullptr;
+}
+
+// Fills in defaults and checks what directives alone cannot: runs before
+// `apachectl -t` exits, so a reload never fails on what the test passed.
+int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  for (server_rec* v = s; v; v = v->next) {
+    ServerConf* c = conf_of(v);
+    if (!c->prefix) c->prefix = "/+icing";
+    if (c->current_max_age == kUnset) c->current_max_age = 300;
+    if (c->keep == kUnset) c->keep = 5;
+    if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
+    if (c->quick == kUnset) c->quick = 1;
+    if (c->combo_max_files == kUnset) c->combo_max_files = static_cast<int>(lpicing::kComboDefaultMaxFiles);
+    if (c->combo_max_bytes == kUnset) c->combo_max_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultMaxBytes);
+    if (c->combo_cache_bytes == kUnset)
+      c->combo_cache_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultCacheBytes);
+    c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
+    struct stat st;
+    if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
+      ap_log_error(APLOG_MARK, APLOG_WARNING, errno, v,
+                   "LPI0007: LPIcingStore %s is not a directory yet: every icing URL is 404 until a first deploy",
+                   c->store);
+    if (!c->incoming) continue;
+    if (!c->store) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "LPI0002: LPIcingIncoming %s is set but LPIcingStore is not",
+                   c->incoming);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (stat(c->incoming, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, errno, v, "LPI0008: LPIcingIncoming %s is not a directory", c->incoming);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (access(c->tool, X_OK) != 0) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, errno, v,
+                   "LPI0003: LPIcingIncoming needs the lpicing program, not found at %s (set LPIcingTool)", c->tool);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (server_rec* u = s; u != v; u = u->next) {
+      ServerConf* o = conf_of(u);
+      if (o->incoming && std::strcmp(o->incoming, c->incoming) == 0 && std::strcmp(o->store, c->store) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
+                     "LPI0009: drop directory %s feeds two stores (%s and %s); give each store its own",
+                     c->incoming, o->store, c->store);
+        return HTTP_INTERNAL_SERVER_ERROR;
+      }
+    }
+  }
+  return OK;
+}
+
+}  // extern "C"
