@@ -159,6 +159,7 @@ static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
                      "LPE0001: cannot create shared memory for redirect counters (%" APR_SIZE_T_FMT " bytes)", bytes);
         return HTTP_INTERNAL_SERVER_ERROR;
       }
+      apr_pool_userdata_set(shm, "lpweb-shm:lpedge-counters", apr_pool_cleanup_null, s->process->pool);
       memory = apr_shm_baseaddr_get(shm);
       lpedge::CounterTable::format(memory, apr_shm_size_get(shm));
       apr_pool_userdata_set(memory, kCounterKey, apr_pool_cleanup_null, s->process->pool);

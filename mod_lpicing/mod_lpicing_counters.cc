@@ -30,6 +30,7 @@ int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s)
                    "LPI0402: cannot create shared memory for request counters (%" APR_SIZE_T_FMT " bytes)", bytes);
       return HTTP_INTERNAL_SERVER_ERROR;
     }
+    apr_pool_userdata_set(shm, "lpweb-shm:lpicing-counters", apr_pool_cleanup_null, s->process->pool);
     memory = apr_shm_baseaddr_get(shm);
     lpicing::RequestCounterTable::format(memory, apr_shm_size_get(shm));
     apr_pool_userdata_set(memory, kCounterKey, apr_pool_cleanup_null, s->process->pool);

@@ -22,5 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The drop-directory watcher runs as a dedicated user (LPIcingUser); the tests,
+# when run as root, use the one the Debian package makes: lpicing.
+if [ "$(id -u)" -eq 0 ] && ! getent passwd lpicing >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /var/lib/lpicing --shell /usr/sbin/nologin lpicing
+fi
+
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${LPWEB_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
 cmake --build "$build" -j"$(nproc)"
