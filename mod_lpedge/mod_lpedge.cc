@@ -8,10 +8,10 @@
 
 #include "counters.h"
 #include "edge.h"
+#include "lasting.h"
 
 // httpd.h first: the other httpd headers rely on its types.
 #include <httpd.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <http_config.h>
 #include <http_core.h>
@@ -26,12 +26,11 @@ APLOG_USE_MODULE(lpedge);
 
 namespace {
 
-constexpr const char kCounterKey[] = "lpedge-counters";
-constexpr std::size_t kCounterSlots = 1024;
+constexpr const char kCounterName[] = "lpedge-counters";
 
 struct ServerConf {
-  lpedge::Policy* policy;  // owned by the config pool (cleanup deletes it)
-  void* counters;          // shared region, set in post_config
+  lpedge::Policy* policy;         // owned by the config pool (cleanup deletes it)
+  lpweb::CounterTable counters;   // shared redirect counters, set in post_config
 };
 
 apr_status_t delete_policy(void* policy) {
@@ -144,41 +143,31 @@ static const char* cmd_cache_control(cmd_parms* cmd, void*, const char* arg) {
   });
 }
 
-// Counters live in anonymous shared memory owned by the process pool, so the
-// children inherit them and they survive graceful restarts.
+// The counters last as long as httpd (graceful restarts included): their
+// keys in the parent's private memory, their values shared with children.
 static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
   try {
-    void* memory = nullptr;
-    apr_pool_userdata_get(&memory, kCounterKey, s->process->pool);
-    if (!memory) {
-      apr_size_t bytes = lpedge::CounterTable::bytes_for(kCounterSlots);
-      apr_shm_t* shm = nullptr;
-      apr_status_t rv = apr_shm_create(&shm, bytes, nullptr, s->process->pool);
-      if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "LPE0001: cannot create shared memory for redirect counters (%" APR_SIZE_T_FMT " bytes)", bytes);
-        return HTTP_INTERNAL_SERVER_ERROR;
-      }
-      apr_pool_userdata_set(shm, "lpweb-shm:lpedge-counters", apr_pool_cleanup_null, s->process->pool);
-      memory = apr_shm_baseaddr_get(shm);
-      lpedge::CounterTable::format(memory, apr_shm_size_get(shm));
-      apr_pool_userdata_set(memory, kCounterKey, apr_pool_cleanup_null, s->process->pool);
+    apr_status_t rv = APR_SUCCESS;
+    lpweb::CounterTable table =
+        lpweb::httpd::lasting_counter_table(s, kCounterName, lpedge::redirect_counter_shape(), &rv);
+    if (rv != APR_SUCCESS) {
+      ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "LPE0001: cannot create shared memory for redirect counters");
+      return HTTP_INTERNAL_SERVER_ERROR;
     }
-    lpedge::CounterTable table(memory);
     bool full = false;
     for (server_rec* v = s; v; v = v->next) {
       ServerConf* conf = conf_of(v);
-      conf->counters = memory;
+      conf->counters = table;
       for (lpedge::Rule& rule : conf->policy->rules()) {
-        rule.slot_safe = table.slot_for(rule.edge_host, conf->policy->effective_safe_status());
-        rule.slot_unsafe = table.slot_for(rule.edge_host, conf->policy->effective_unsafe_status());
+        rule.slot_safe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_safe_status());
+        rule.slot_unsafe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_unsafe_status());
         full = full || rule.slot_safe < 0 || rule.slot_unsafe < 0;
       }
     }
     if (full)
       ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                   "LPE0002: more than %zu (edge host, status) pairs since start: some redirects are not counted "
-                   "until a full restart", kCounterSlots);
+                   "LPE0002: more than %ld (edge host, status) pairs since start: some redirects are not counted "
+                   "until a full restart", static_cast<long>(lpedge::redirect_counter_shape().rows));
     return OK;
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "LPE0003: cannot set up: %s", e.what());
@@ -229,7 +218,7 @@ static int quick_handler(request_rec* r, int lookup_uri) {
     // Output filters are normally inserted after quick handlers; without
     // this, mod_headers' "Header [always] set" (HSTS...) would miss redirects.
     ap_run_insert_filter(r);
-    lpedge::CounterTable(conf->counters).increment(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe);
+    conf->counters.add(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe, 0);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0010: %s %s on %s matched edge host %s: %d to %s", r->method,
                   r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
                   apr_table_get(r->headers_out, "Location"));
@@ -243,7 +232,7 @@ static int status_handler(request_rec* r) {
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
     ServerConf* conf = conf_of(r->server);
-    lpedge::CounterTable table(conf ? conf->counters : nullptr);
+    lpweb::CounterTable table = conf ? conf->counters : lpweb::CounterTable();
     bool prometheus = wants_prometheus(r->args);
     std::string body = prometheus ? lpedge::status_prometheus(table) : lpedge::status_json(table);
     ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");

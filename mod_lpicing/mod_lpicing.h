@@ -11,6 +11,7 @@
 
 #include "bodycache.h"
 #include "combo.h"
+#include "counter_table.h"
 #include "serve.h"
 
 // httpd.h first: the other httpd headers rely on its types.
@@ -40,8 +41,8 @@ struct ServerConf {
   int keep;
   const char* tool;
   lpicing::IndexCache* cache;         // one per child, set in child_init
-  void* counters;                     // shared request counters, set in post_config
-  int counter_slot;                   // this store's slot in them; -1: not counted
+  lpweb::CounterTable counters;       // shared request counters, set in post_config
+  int counter_slot;                   // this store's row in them; -1: not counted
   int quick;                          // LPIcingQuickHandler: serve before auth and mapping
   lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
   int combo_max_files;                // LPIcingComboMaxFiles

@@ -338,6 +338,9 @@ int lpicing_handler(request_rec* r) {
   return guarded(r, [&] { return serve_status(r); });
 }
 
+// The fast path (LPIcingQuickHandler On, the default): icing URLs are answered
+// straight after the request is read, as mod_cache's CacheQuickHandler does,
+// skipping the location walk, access checks and mapping that public,
 // immutable assets do not need. The same resolution and response code run
 // as on the slow path; only the hooks in between are left out.
 int lpicing_quick_handler(request_rec* r, int lookup) {

@@ -13,7 +13,7 @@ int serve_status(request_rec* r) {
   ServerConf* c = conf_of(r->server);
   if (!c->store) return HTTP_NOT_FOUND;
   lpicing::StoreReport report = lpicing::store_report(c->store, c->cache);
-  lpicing::RequestCounts counts = lpicing::RequestCounterTable(c->counters).counts(c->counter_slot);
+  lpicing::RequestCounts counts = lpicing::request_counts(c->counters, c->counter_slot);
   bool prometheus = r->args && lpicing::wants_prometheus(r->args);
   std::string body = prometheus ? lpicing::status_prometheus(report, counts) : lpicing::status_json(report, counts);
   ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");

@@ -1,65 +1,23 @@
-// Shared redirect counters: a fixed array of slots in a shared region.
+// Redirect counters: a row per "STATUS EDGE-HOST" key.
 #include "counters.h"
 
 #include <cstdio>
-#include <cstring>
+#include <functional>
 
 namespace lpedge {
 namespace {
-constexpr std::uint64_t kMagic = 0x4c50454443545231ULL;  // "LPEDCTR1"
-}
 
-std::size_t CounterTable::bytes_for(std::size_t slots) {
-  return offsetof(Header, slots) + slots * sizeof(Slot);
-}
-
-bool CounterTable::format(void* memory, std::size_t bytes) {
-  if (bytes < bytes_for(1)) return false;
-  auto* h = static_cast<Header*>(memory);
-  std::memset(h, 0, offsetof(Header, slots));
-  h->capacity = static_cast<std::uint32_t>((bytes - offsetof(Header, slots)) / sizeof(Slot));
-  h->used = 0;
-  h->magic = kMagic;
-  return true;
-}
-
-bool CounterTable::valid() const { return header_ && header_->magic == kMagic; }
-
-int CounterTable::slot_for(std::string_view edge_host, int status) {
-  if (!valid() || edge_host.empty() || edge_host.size() >= kHostBytes) return -1;
-  for (std::uint32_t i = 0; i < header_->used; ++i) {
-    const Slot& s = header_->slots[i];
-    if (s.status == static_cast<std::uint32_t>(status) && edge_host == s.edge_host) return static_cast<int>(i);
-  }
-  if (header_->used >= header_->capacity) return -1;
-  Slot& s = header_->slots[header_->used];
-  std::memset(&s, 0, sizeof s);
-  std::memcpy(s.edge_host, edge_host.data(), edge_host.size());
-  s.status = static_cast<std::uint32_t>(status);
-  return static_cast<int>(header_->used++);
-}
-
-void CounterTable::increment(int slot) {
-  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return;
-  __atomic_fetch_add(&header_->slots[slot].count, 1, __ATOMIC_RELAXED);
-}
-
-std::uint64_t CounterTable::count(int slot) const {
-  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return 0;
-  return __atomic_load_n(&header_->slots[slot].count, __ATOMIC_RELAXED);
-}
-
-void CounterTable::for_each(
-    const std::function<void(std::string_view, int, std::uint64_t)>& visit) const {
-  if (!valid()) return;
-  for (std::uint32_t i = 0; i < header_->used; ++i) {
-    const Slot& s = header_->slots[i];
-    visit(std::string_view(s.edge_host), static_cast<int>(s.status),
-          __atomic_load_n(&s.count, __ATOMIC_RELAXED));
+// Visits each registered row as (edge host, status, count).
+void for_each_row(const lpweb::CounterTable& table,
+                  const std::function<void(std::string_view, int, std::uint64_t)>& visit) {
+  for (std::uint32_t row = 0; row < table.rows_used(); ++row) {
+    std::string_view key = table.key(static_cast<int>(row));
+    if (key.size() < 5 || key[3] != ' ') continue;
+    int status = (key[0] - '0') * 100 + (key[1] - '0') * 10 + (key[2] - '0');
+    visit(key.substr(4), status, table.get(static_cast<int>(row), 0));
   }
 }
 
-namespace {
 // Edge hosts are checked DNS names, but escape anyway: this is an output format.
 void append_escaped(std::string& out, std::string_view s, bool json) {
   for (char c : s) {
@@ -79,13 +37,30 @@ void append_escaped(std::string& out, std::string_view s, bool json) {
     }
   }
 }
+
 }  // namespace
 
-std::string status_json(const CounterTable& table) {
+lpweb::CounterShape redirect_counter_shape() {
+  lpweb::CounterShape shape;
+  shape.rows = 1024;
+  shape.columns = 1;
+  shape.key_bytes = 4 + kMaxCountedHostBytes + 1;
+  return shape;
+}
+
+int redirect_row(lpweb::CounterTable& table, std::string_view edge_host, int status) {
+  if (edge_host.empty() || edge_host.size() > kMaxCountedHostBytes || status < 100 || status > 999) return -1;
+  std::string key = std::to_string(status);
+  key.push_back(' ');
+  key.append(edge_host);
+  return table.row_for(key);
+}
+
+std::string status_json(const lpweb::CounterTable& table) {
   std::string out = "{\"redirects\":[";
   std::uint64_t total = 0;
   bool first = true;
-  table.for_each([&](std::string_view host, int status, std::uint64_t count) {
+  for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
     if (!first) out.push_back(',');
     first = false;
     out.append("{\"edge_host\":\"");
@@ -98,11 +73,11 @@ std::string status_json(const CounterTable& table) {
   return out;
 }
 
-std::string status_prometheus(const CounterTable& table) {
+std::string status_prometheus(const lpweb::CounterTable& table) {
   std::string out =
       "# HELP lpedge_redirects_total Requests to edge hosts redirected to production, by edge host and status.\n"
       "# TYPE lpedge_redirects_total counter\n";
-  table.for_each([&](std::string_view host, int status, std::uint64_t count) {
+  for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
     out.append("lpedge_redirects_total{edge_host=\"");
     append_escaped(out, host, false);
     out.append("\",status=\"").append(std::to_string(status)).append("\"} ");

@@ -1,5 +1,5 @@
-// Shared request counters (a fixed array of per-store slots in a shared
-// region) and the status outputs built from them.
+// Request counters per store, as rows of the shared counter table, and the
+// status outputs built from them.
 #include "metrics.h"
 
 #include <algorithm>
@@ -7,8 +7,6 @@
 
 namespace lpicing {
 namespace {
-
-constexpr std::uint64_t kMagic = 0x4c5049435452310aULL;  // "LPICTR1\n"
 
 int status_index(int status) {
   if (status < RequestCounts::kFirstStatus || status >= RequestCounts::kFirstStatus + RequestCounts::kStatuses)
@@ -74,44 +72,28 @@ std::uint64_t RequestCounts::total() const {
   return sum;
 }
 
-std::size_t RequestCounterTable::bytes_for(std::size_t slots) { return offsetof(Header, slots) + slots * sizeof(Slot); }
-
-bool RequestCounterTable::format(void* memory, std::size_t bytes) {
-  if (!memory || bytes < bytes_for(1)) return false;
-  auto* h = static_cast<Header*>(memory);
-  std::memset(h, 0, offsetof(Header, slots));
-  h->capacity = static_cast<std::uint32_t>((bytes - offsetof(Header, slots)) / sizeof(Slot));
-  h->magic = kMagic;
-  return true;
+lpweb::CounterShape request_counter_shape() {
+  lpweb::CounterShape shape;
+  shape.rows = 64;
+  shape.columns = kBytesSentColumn + 1;
+  shape.key_bytes = kMaxCountedStoreBytes + 1;
+  return shape;
 }
 
-bool RequestCounterTable::valid() const { return header_ && header_->magic == kMagic; }
-
-int RequestCounterTable::slot_for(std::string_view store) {
-  if (!valid() || store.empty() || store.size() >= kStoreBytes || store.find('\0') != std::string_view::npos)
-    return -1;
-  for (std::uint32_t i = 0; i < header_->used; ++i)
-    if (store == header_->slots[i].store) return static_cast<int>(i);
-  if (header_->used >= header_->capacity) return -1;
-  Slot& s = header_->slots[header_->used];
-  std::memset(&s, 0, sizeof s);
-  std::memcpy(s.store, store.data(), store.size());
-  return static_cast<int>(header_->used++);
+int store_row(lpweb::CounterTable& table, std::string_view store) {
+  if (store.size() > kMaxCountedStoreBytes) return -1;
+  return table.row_for(store);
 }
 
-void RequestCounterTable::add(int slot, int status, std::uint64_t body_bytes) {
-  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return;
-  Slot& s = header_->slots[slot];
-  __atomic_fetch_add(&s.by_status[status_index(status)], 1, __ATOMIC_RELAXED);
-  if (body_bytes) __atomic_fetch_add(&s.bytes_sent, body_bytes, __ATOMIC_RELAXED);
+void count_request(const lpweb::CounterTable& table, int row, int status, std::uint64_t body_bytes) {
+  table.add(row, static_cast<std::uint32_t>(status_index(status)));
+  if (body_bytes) table.add(row, kBytesSentColumn, body_bytes);
 }
 
-RequestCounts RequestCounterTable::counts(int slot) const {
+RequestCounts request_counts(const lpweb::CounterTable& table, int row) {
   RequestCounts c;
-  if (!valid() || slot < 0 || static_cast<std::uint32_t>(slot) >= header_->used) return c;
-  const Slot& s = header_->slots[slot];
-  for (int i = 0; i <= RequestCounts::kStatuses; ++i) c.by_status[i] = __atomic_load_n(&s.by_status[i], __ATOMIC_RELAXED);
-  c.bytes_sent = __atomic_load_n(&s.bytes_sent, __ATOMIC_RELAXED);
+  for (int i = 0; i <= RequestCounts::kStatuses; ++i) c.by_status[i] = table.get(row, static_cast<std::uint32_t>(i));
+  c.bytes_sent = table.get(row, kBytesSentColumn);
   return c;
 }
 

@@ -1,7 +1,6 @@
 // Request counters of mod_lpicing per store (requests by final status, body
 // bytes sent), kept in one memory region every httpd child shares, and the
 // status outputs that carry them: JSON members and Prometheus text format.
-// Slots are registered only by the parent before children fork; children only add.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "counter_table.h"
 #include "serve.h"
 
 namespace lpicing {
@@ -24,42 +24,22 @@ struct RequestCounts {
   std::uint64_t total() const;
 };
 
-class RequestCounterTable {
- public:
-  static constexpr std::size_t kStoreBytes = 1024;  // longest store path counted, with its NUL
+// The request counters live in the common shared counter table
+// (common/counter_table.h): a row per store (keyed by its path, registered by
+// the parent only), a column per status 100..599, one for any other status,
+// and one for body bytes sent.
+inline constexpr std::size_t kMaxCountedStoreBytes = 1023;
+inline constexpr std::uint32_t kOtherStatusColumn = RequestCounts::kStatuses;
+inline constexpr std::uint32_t kBytesSentColumn = RequestCounts::kStatuses + 1;
+// 64 stores per httpd.
+lpweb::CounterShape request_counter_shape();
 
-  // Bytes a region needs for `slots` stores.
-  static std::size_t bytes_for(std::size_t slots);
-  // Lays out an empty table in `memory`; false if `bytes` cannot hold one slot.
-  static bool format(void* memory, std::size_t bytes);
-
-  // A table formatted earlier, counts intact; invalid (every call a no-op) for
-  // a null region or one holding no table.
-  explicit RequestCounterTable(void* memory) : header_(static_cast<Header*>(memory)) {}
-  bool valid() const;
-
-  // Parent only: the slot of `store`, registering it when new; -1 when the
-  // table is full or the path too long.
-  int slot_for(std::string_view store);
-
-  // Any process or thread: one finished request.
-  void add(int slot, int status, std::uint64_t body_bytes);
-  RequestCounts counts(int slot) const;
-
- private:
-  struct Slot {
-    char store[kStoreBytes];
-    std::uint64_t by_status[RequestCounts::kStatuses + 1];  // __atomic builtins only
-    std::uint64_t bytes_sent;
-  };
-  struct Header {
-    std::uint64_t magic;
-    std::uint32_t capacity;
-    std::uint32_t used;  // written by the parent only, before children read it
-    Slot slots[1];
-  };
-  Header* header_;
-};
+// Parent only: the row of `store`, registered when new; -1 when the table is
+// full or the path longer than kMaxCountedStoreBytes.
+int store_row(lpweb::CounterTable& table, std::string_view store);
+// Any process or thread: one finished request.
+void count_request(const lpweb::CounterTable& table, int row, int status, std::uint64_t body_bytes);
+RequestCounts request_counts(const lpweb::CounterTable& table, int row);
 
 // Statuses always reported (as 0 until seen), so a dashboard's series exist
 // from the start; any other status appears once it has been counted.

@@ -11,64 +11,94 @@
 namespace lpedge {
 namespace {
 
+// A registry in private memory and counters in `shared` (bytes of it).
+struct Table {
+  explicit Table(void* shared = nullptr, std::size_t bytes = 0)
+      : registry(lpweb::CounterTable::registry_bytes(redirect_counter_shape())),
+        own(lpweb::CounterTable::counter_bytes(redirect_counter_shape())) {
+    lpweb::CounterTable::init_registry(registry.data(), redirect_counter_shape());
+    table = shared ? lpweb::CounterTable(registry.data(), shared, bytes)
+                   : lpweb::CounterTable(registry.data(), own.data(), own.size());
+  }
+  std::vector<unsigned char> registry, own;
+  lpweb::CounterTable table;
+};
+
 TEST(Counters, RegisterIncrementReport) {
-  std::vector<unsigned char> mem(CounterTable::bytes_for(4));
-  ASSERT_TRUE(CounterTable::format(mem.data(), mem.size()));
-  CounterTable t(mem.data());
-  int a = t.slot_for("edge.example.net", 301);
-  int b = t.slot_for("edge.example.net", 308);
-  EXPECT_EQ(t.slot_for("edge.example.net", 301), a);
+  Table t;
+  int a = redirect_row(t.table, "edge.example.net", 301);
+  int b = redirect_row(t.table, "edge.example.net", 308);
+  EXPECT_EQ(redirect_row(t.table, "edge.example.net", 301), a);
   EXPECT_NE(a, b);
-  t.increment(a);
-  t.increment(a);
-  t.increment(b);
-  EXPECT_EQ(t.count(a), 2u);
-  EXPECT_EQ(status_json(t),
+  t.table.add(a, 0);
+  t.table.add(a, 0);
+  t.table.add(b, 0);
+  EXPECT_EQ(t.table.get(a, 0), 2u);
+  EXPECT_EQ(status_json(t.table),
             "{\"redirects\":[{\"edge_host\":\"edge.example.net\",\"status\":301,\"count\":2},"
             "{\"edge_host\":\"edge.example.net\",\"status\":308,\"count\":1}],\"total\":3}\n");
-  EXPECT_NE(status_prometheus(t).find("lpedge_redirects_total{edge_host=\"edge.example.net\",status=\"308\"} 1\n"),
+  EXPECT_NE(status_prometheus(t.table).find("lpedge_redirects_total{edge_host=\"edge.example.net\",status=\"308\"} 1\n"),
             std::string::npos);
 }
 
 TEST(Counters, FullTableRefusesNewSlotsAndIgnoresBadIndices) {
-  std::vector<unsigned char> mem(CounterTable::bytes_for(1));
-  ASSERT_TRUE(CounterTable::format(mem.data(), mem.size()));
-  CounterTable t(mem.data());
-  EXPECT_EQ(t.slot_for("a.example", 301), 0);
-  EXPECT_EQ(t.slot_for("b.example", 301), -1);
-  t.increment(-1);
-  t.increment(7);
-  EXPECT_EQ(t.count(0), 0u);
-  EXPECT_EQ(t.slot_for(std::string(300, 'a'), 301), -1);
+  Table t;
+  for (std::uint32_t i = 0; i < redirect_counter_shape().rows; ++i)
+    ASSERT_EQ(redirect_row(t.table, "h" + std::to_string(i) + ".example", 301), static_cast<int>(i));
+  EXPECT_EQ(redirect_row(t.table, "one-too-many.example", 301), -1);
+  t.table.add(-1, 0);
+  t.table.add(static_cast<int>(redirect_counter_shape().rows), 0);
+  t.table.add(0, 1);  // no such column
+  EXPECT_EQ(t.table.get(0, 0), 0u);
+  EXPECT_EQ(redirect_row(t.table, std::string(300, 'a'), 301), -1);
 }
 
-TEST(Counters, UnformattedRegionIsInvalid) {
-  std::vector<unsigned char> mem(CounterTable::bytes_for(1), 0);
-  CounterTable t(mem.data());
-  EXPECT_FALSE(t.valid());
-  EXPECT_EQ(status_json(t), "{\"redirects\":[],\"total\":0}\n");
-  EXPECT_EQ(CounterTable(nullptr).slot_for("a", 301), -1);
+TEST(Counters, EmptyOrMissingTableCountsNothing) {
+  Table t;
+  EXPECT_EQ(status_json(t.table), "{\"redirects\":[],\"total\":0}\n");
+  lpweb::CounterTable none;
+  EXPECT_EQ(redirect_row(none, "a.example", 301), -1);
+  EXPECT_EQ(status_json(none), "{\"redirects\":[],\"total\":0}\n");
+  // A shared region too short for the shape is never touched.
+  std::vector<std::uint64_t> tiny(1);
+  Table short_region(tiny.data(), sizeof tiny[0]);
+  int row = redirect_row(short_region.table, "edge.example.net", 301);
+  short_region.table.add(row, 0);
+  EXPECT_EQ(tiny[0], 0u);
+  EXPECT_EQ(short_region.table.get(row, 0), 0u);
 }
 
 TEST(Counters, SummedAcrossForkedProcesses) {
-  std::size_t bytes = CounterTable::bytes_for(2);
+  std::size_t bytes = lpweb::CounterTable::counter_bytes(redirect_counter_shape());
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mem, MAP_FAILED);
-  ASSERT_TRUE(CounterTable::format(mem, bytes));
-  int slot = CounterTable(mem).slot_for("edge.example.net", 301);
+  Table t(mem, bytes);
+  int slot = redirect_row(t.table, "edge.example.net", 301);
   std::vector<pid_t> kids;
   for (int k = 0; k < 4; ++k) {
     pid_t pid = fork();
     if (pid == 0) {
-      CounterTable t(mem);
-      for (int i = 0; i < 10000; ++i) t.increment(slot);
+      for (int i = 0; i < 10000; ++i) t.table.add(slot, 0);
       _exit(0);
     }
     kids.push_back(pid);
   }
   for (pid_t pid : kids) waitpid(pid, nullptr, 0);
-  EXPECT_EQ(CounterTable(mem).count(slot), 40000u);
+  EXPECT_EQ(t.table.get(slot, 0), 40000u);
   munmap(mem, bytes);
+}
+
+// What a child can write is nothing but counter values: garbage there makes
+// counts wrong, while the keys (private) and every read stay in bounds.
+TEST(Counters, GarbageInSharedMemoryOnlyChangesCounts) {
+  std::size_t bytes = lpweb::CounterTable::counter_bytes(redirect_counter_shape());
+  std::vector<unsigned char> shared(bytes);
+  Table t(shared.data(), bytes);
+  int row = redirect_row(t.table, "edge.example.net", 308);
+  std::fill(shared.begin(), shared.end(), 0xff);
+  EXPECT_EQ(t.table.get(row, 0), ~std::uint64_t{0});
+  EXPECT_EQ(redirect_row(t.table, "edge.example.net", 308), row);
+  EXPECT_NE(status_json(t.table).find("\"edge_host\":\"edge.example.net\",\"status\":308"), std::string::npos);
 }
 
 }  // namespace

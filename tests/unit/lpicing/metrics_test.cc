@@ -13,12 +13,17 @@
 namespace lpicing {
 namespace {
 
-struct Region {
-  explicit Region(std::size_t slots) : bytes(RequestCounterTable::bytes_for(slots)), memory(bytes / 8 + 1) {
-    RequestCounterTable::format(memory.data(), bytes);
+// A registry in private memory and the counters in plain (here unshared) memory.
+struct Table {
+  Table()
+      : registry(lpweb::CounterTable::registry_bytes(request_counter_shape())),
+        counters(lpweb::CounterTable::counter_bytes(request_counter_shape()) / 8) {
+    lpweb::CounterTable::init_registry(registry.data(), request_counter_shape());
+    table = lpweb::CounterTable(registry.data(), counters.data(), counters.size() * 8);
   }
-  std::size_t bytes;
-  std::vector<std::uint64_t> memory;
+  std::vector<unsigned char> registry;
+  std::vector<std::uint64_t> counters;
+  lpweb::CounterTable table;
 };
 
 StoreReport two_revisions() {
@@ -37,55 +42,52 @@ StoreReport two_revisions() {
 }
 
 TEST(RequestCounterTable, CountsPerStoreAndStatus) {
-  Region region(4);
-  RequestCounterTable table(region.memory.data());
-  int a = table.slot_for("/srv/icing");
-  int b = table.slot_for("/srv/other");
-  EXPECT_EQ(table.slot_for("/srv/icing"), a);
+  Table t;
+  int a = store_row(t.table, "/srv/icing");
+  int b = store_row(t.table, "/srv/other");
+  EXPECT_EQ(store_row(t.table, "/srv/icing"), a);
   EXPECT_NE(a, b);
-  table.add(a, 200, 100);
-  table.add(a, 200, 50);
-  table.add(a, 304, 0);
-  table.add(a, 999, 7);
-  table.add(b, 404, 200);
-  RequestCounts ca = table.counts(a);
+  count_request(t.table, a, 200, 100);
+  count_request(t.table, a, 200, 50);
+  count_request(t.table, a, 304, 0);
+  count_request(t.table, a, 999, 7);
+  count_request(t.table, b, 404, 200);
+  RequestCounts ca = request_counts(t.table, a);
   EXPECT_EQ(ca.of_status(200), 2u);
   EXPECT_EQ(ca.of_status(304), 1u);
   EXPECT_EQ(ca.of_status(404), 0u);
   EXPECT_EQ(ca.of_status(42), 1u);  // every out-of-range status is "other"
   EXPECT_EQ(ca.total(), 4u);
   EXPECT_EQ(ca.bytes_sent, 157u);
-  EXPECT_EQ(table.counts(b).of_status(404), 1u);
+  EXPECT_EQ(request_counts(t.table, b).of_status(404), 1u);
 }
 
 TEST(RequestCounterTable, FullOrInvalidTablesCountNothingAndNeverCrash) {
-  Region region(1);
-  RequestCounterTable table(region.memory.data());
-  EXPECT_EQ(table.slot_for("/a"), 0);
-  EXPECT_EQ(table.slot_for("/b"), -1);
-  EXPECT_EQ(table.slot_for(std::string(RequestCounterTable::kStoreBytes, 'x')), -1);
-  table.add(-1, 200, 1);
-  table.add(5, 200, 1);
-  EXPECT_EQ(table.counts(0).total(), 0u);
-  RequestCounterTable none(nullptr);
-  EXPECT_FALSE(none.valid());
-  none.add(0, 200, 1);
-  EXPECT_EQ(none.counts(0).total(), 0u);
+  Table t;
+  for (std::uint32_t i = 0; i < request_counter_shape().rows; ++i)
+    ASSERT_EQ(store_row(t.table, "/s" + std::to_string(i)), static_cast<int>(i));
+  EXPECT_EQ(store_row(t.table, "/one-too-many"), -1);
+  Table fresh;
+  EXPECT_EQ(store_row(fresh.table, std::string(kMaxCountedStoreBytes + 1, 'x')), -1);
+  count_request(fresh.table, -1, 200, 1);
+  count_request(fresh.table, 5, 200, 1);
+  EXPECT_EQ(request_counts(fresh.table, 0).total(), 0u);
+  lpweb::CounterTable none;
+  count_request(none, 0, 200, 1);
+  EXPECT_EQ(request_counts(none, 0).total(), 0u);
 }
 
 TEST(RequestCounterTable, ConcurrentAddsAreNotLost) {
-  Region region(1);
-  RequestCounterTable table(region.memory.data());
-  int slot = table.slot_for("/s");
+  Table t;
+  int slot = store_row(t.table, "/s");
   std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
+  for (int k = 0; k < 4; ++k)
     threads.emplace_back([&] {
-      RequestCounterTable mine(region.memory.data());
-      for (int i = 0; i < 10000; ++i) mine.add(slot, 200, 3);
+      for (int i = 0; i < 10000; ++i) count_request(t.table, slot, 200, 3);
     });
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(table.counts(slot).of_status(200), 40000u);
-  EXPECT_EQ(table.counts(slot).bytes_sent, 120000u);
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(request_counts(t.table, slot).of_status(200), 40000u);
+  EXPECT_EQ(request_counts(t.table, slot).bytes_sent, 120000u);
 }
 
 TEST(StatusJsonWithCounters, KeepsEveryStatusFieldAndAddsTheCounters) {
