@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -247,6 +248,22 @@ TEST_P(ToolRejectTest, VerifyExits2NamingEntryAndReason) {
 
 INSTANTIATE_TEST_SUITE_P(Classes, ToolRejectTest, ::testing::ValuesIn(reject_cases()),
                          [](const ::testing::TestParamInfo<RejectCase>& info) { return info.param.name; });
+
+// A bundle file with a hole at its end: tiny on disk, huge by st_size. The
+// ratio is measured against the bytes actually read, so the hole buys nothing.
+TEST(ToolRatioLimit, SparseTailDoesNotDodgeTheRatioLimit) {
+  TempDir tmp;
+  BundleSpec spec;
+  spec.files.push_back({"zeros.bin", std::string(5 << 20, '\0')});
+  spec.filter = Filter::gzip;
+  std::string bundle = tmp / "sparse.tar.gz";
+  lpicing_test::write_bundle(bundle, spec);
+  ASSERT_EQ(truncate(bundle.c_str(), off_t{1} << 40), 0);  // 1 TiB by st_size, a few KiB of blocks
+  ToolRun r = run_tool(tmp, "verify " + bundle);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("entry \"zeros.bin\":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("limit --max-ratio"), std::string::npos) << r.err;
+}
 
 struct UsageCase {
   std::string name;
