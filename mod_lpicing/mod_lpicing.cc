@@ -48,6 +48,17 @@ static const command_rec lpicing_cmds[] = {
                   "SIZE: most bytes (before compression) one combo may add up to (default 4M)"),
     AP_INIT_TAKE1("LPIcingComboCacheBytes", LPI_CMD(lpicing_cmd_combo_cache_bytes), nullptr, RSRC_CONF,
                   "SIZE: per-child cache of compressed combos, 0 for none (default 8M)"),
+    AP_INIT_TAKE12("LPIcingUser", LPI_CMD(lpicing_cmd_user), nullptr, RSRC_CONF,
+                   "USER [GROUP]: the dedicated user (never root) the drop-directory watcher and every ingest run "
+                   "as, who owns the store; required with LPIcingIncoming"),
+    AP_INIT_TAKE1("LPIcingIngestTimeout", LPI_CMD(lpicing_cmd_ingest_timeout), nullptr, RSRC_CONF,
+                  "SECONDS: an ingest running longer is killed, its bundle left in place (default 600)"),
+    AP_INIT_TAKE1("LPIcingMaxEntries", LPI_CMD(lpicing_cmd_max_entries), nullptr, RSRC_CONF,
+                  "N: most entries a dropped bundle may hold (default: the tool's, 100000)"),
+    AP_INIT_TAKE1("LPIcingMaxBytes", LPI_CMD(lpicing_cmd_max_bytes), nullptr, RSRC_CONF,
+                  "SIZE: most uncompressed bytes a dropped bundle may hold (default: the tool's, 2G)"),
+    AP_INIT_TAKE1("LPIcingMaxRatio", LPI_CMD(lpicing_cmd_max_ratio), nullptr, RSRC_CONF,
+                  "N: most uncompressed bytes per byte read of a dropped bundle (default: the tool's, 100)"),
     AP_INIT_FLAG("LPIcingQuickHandler", LPI_CMD(lpicing_cmd_quick), nullptr, RSRC_CONF,
                  "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};

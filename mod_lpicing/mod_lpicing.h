@@ -29,6 +29,7 @@ namespace lpicing_httpd {
 inline constexpr const char kHandler[] = "lpicing";
 inline constexpr const char kStatusHandler[] = "lpicing-status";
 inline constexpr int kUnset = -1;
+inline constexpr int kDefaultIngestTimeout = 600;  // LPIcingIngestTimeout, seconds
 inline constexpr const char kCountedNote[] = "lpicing";  // r->notes: a request for an icing URL
 
 struct ServerConf {
@@ -37,9 +38,16 @@ struct ServerConf {
   int current_max_age;
   const char* current_cache_control;  // precomputed from current_max_age at merge
   const char* incoming;
-  const char* trusted_key;
+  const char* trusted_key;            // the file, for messages
+  const char* trusted_key_pem;        // its contents, read once at configuration time
   int keep;
   const char* tool;
+  const char* user;                   // LPIcingUser: the watcher and every ingest run as this user
+  const char* group;                  // its optional GROUP; null: the user's primary group
+  long uid, gid;                      // resolved in check_config; -1 until then
+  int ingest_timeout;                 // LPIcingIngestTimeout, seconds
+  apr_int64_t max_entries, max_bytes; // LPIcingMaxEntries, LPIcingMaxBytes; kUnset: the tool's defaults
+  const char* max_ratio;              // LPIcingMaxRatio as written (checked), passed on; null: the tool's
   lpicing::IndexCache* cache;         // one per child, set in child_init
   lpweb::CounterTable counters;       // shared request counters, set in post_config
   int counter_slot;                   // this store's row in them; -1: not counted
@@ -111,6 +119,11 @@ const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on);
+const char* lpicing_cmd_user(cmd_parms* cmd, void*, const char* user, const char* group);
+const char* lpicing_cmd_ingest_timeout(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_max_entries(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_max_bytes(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg);
 // mod_lpicing_watcher.cc
 int lpicing_start_watcher(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 // mod_lpicing_serve.cc

@@ -2,6 +2,8 @@
 // inherits every setting it does not set), the directive handlers (a bad
 // value fails `apachectl -t` naming the directive) and the checks that need
 // the whole configuration.
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,9 +13,11 @@
 #include <string>
 
 #include "crypto.h"
+#include "ingest.h"
 #include "mod_lpicing.h"
 
 #include <apr_strings.h>
+#include <unixd.h>
 
 using namespace lpicing_httpd;
 
@@ -32,6 +36,66 @@ bool parse_int(const char* arg, long min, long max, int* out) {
   return true;
 }
 
+// How an operator finds a server in the configuration.
+const char* context_name(apr_pool_t* p, const server_rec* v) {
+  if (!v->is_virtual) return "the main server";
+  return apr_psprintf(p, "virtual host %s (%s:%d)", v->server_hostname ? v->server_hostname : "(no ServerName)",
+                      v->defn_name ? v->defn_name : "?", v->defn_line_number);
+}
+
+bool same(const char* a, const char* b) { return (!a && !b) || (a && b && std::strcmp(a, b) == 0); }
+
+// The first setting a drop directory's job takes from the server that differs
+// between two servers sharing it, as "DIRECTIVE (A / B)"; null when none does.
+const char* first_difference(apr_pool_t* p, const ServerConf* a, const ServerConf* b) {
+  auto text = [](const char* s) { return s ? s : "none"; };
+  auto pair = [&](const char* name, const char* x, const char* y) {
+    return apr_psprintf(p, "%s (%s / %s)", name, text(x), text(y));
+  };
+  auto num = [&](const char* name, apr_int64_t x, apr_int64_t y) {
+    return apr_psprintf(p, "%s (%" APR_INT64_T_FMT " / %" APR_INT64_T_FMT ")", name, x, y);
+  };
+  if (!same(a->store, b->store)) return pair("LPIcingStore", a->store, b->store);
+  if (!same(a->trusted_key_pem, b->trusted_key_pem)) return pair("LPIcingTrustedKey", a->trusted_key, b->trusted_key);
+  if (!same(a->user, b->user) || !same(a->group, b->group)) return pair("LPIcingUser", a->user, b->user);
+  if (!same(a->tool, b->tool)) return pair("LPIcingTool", a->tool, b->tool);
+  if (a->keep != b->keep) return num("LPIcingKeep", a->keep, b->keep);
+  if (a->ingest_timeout != b->ingest_timeout) return num("LPIcingIngestTimeout", a->ingest_timeout, b->ingest_timeout);
+  if (a->max_entries != b->max_entries) return num("LPIcingMaxEntries", a->max_entries, b->max_entries);
+  if (a->max_bytes != b->max_bytes) return num("LPIcingMaxBytes", a->max_bytes, b->max_bytes);
+  if (!same(a->max_ratio, b->max_ratio)) return pair("LPIcingMaxRatio", a->max_ratio, b->max_ratio);
+  return nullptr;
+}
+
+// Resolves LPIcingUser into c->uid and c->gid; null, or the operator's message.
+const char* resolve_deploy_user(apr_pool_t* p, ServerConf* c) {
+  if (!c->user)
+    return apr_psprintf(p,
+                        "LPI0011: LPIcingIncoming %s needs LPIcingUser USER [GROUP]: the dedicated user the "
+                        "watcher and every ingest run as, who owns the store (never root)",
+                        c->incoming);
+  const passwd* pw = getpwnam(c->user);
+  if (!pw) return apr_psprintf(p, "LPI0012: LPIcingUser %s: no such user", c->user);
+  c->uid = static_cast<long>(pw->pw_uid);
+  c->gid = static_cast<long>(pw->pw_gid);
+  if (c->group) {
+    const group* gr = getgrnam(c->group);
+    if (!gr) return apr_psprintf(p, "LPI0014: LPIcingUser %s %s: no such group", c->user, c->group);
+    c->gid = static_cast<long>(gr->gr_gid);
+  }
+  if (c->uid == 0 || c->gid == 0)
+    return apr_psprintf(p,
+                        "LPI0013: LPIcingUser %s%s%s is root: the drop directory's deploy path must run as a "
+                        "dedicated unprivileged user",
+                        c->user, c->group ? " " : "", c->group ? c->group : "");
+  if (geteuid() != 0 && c->uid != static_cast<long>(geteuid()))
+    return apr_psprintf(p,
+                        "LPI0015: LPIcingUser %s: httpd runs as uid %ld, not as root, so its watcher cannot become "
+                        "another user; name the user httpd runs as",
+                        c->user, static_cast<long>(geteuid()));
+  return nullptr;
+}
+
 }  // namespace
 
 extern "C" {
@@ -44,6 +108,9 @@ void* lpicing_create_server_conf(apr_pool_t* pool, server_rec*) {
   c->combo_max_files = kUnset;
   c->combo_max_bytes = kUnset;
   c->combo_cache_bytes = kUnset;
+  c->uid = c->gid = -1;
+  c->ingest_timeout = kUnset;
+  c->max_entries = c->max_bytes = kUnset;
   return c;
 }
 
@@ -56,6 +123,14 @@ void* lpicing_merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
   c->current_max_age = over->current_max_age != kUnset ? over->current_max_age : base->current_max_age;
   c->incoming = over->incoming ? over->incoming : base->incoming;
   c->trusted_key = over->trusted_key ? over->trusted_key : base->trusted_key;
+  c->trusted_key_pem = over->trusted_key ? over->trusted_key_pem : base->trusted_key_pem;
+  c->user = over->user ? over->user : base->user;
+  c->group = over->user ? over->group : base->group;
+  c->uid = c->gid = -1;
+  c->ingest_timeout = over->ingest_timeout != kUnset ? over->ingest_timeout : base->ingest_timeout;
+  c->max_entries = over->max_entries != kUnset ? over->max_entries : base->max_entries;
+  c->max_bytes = over->max_bytes != kUnset ? over->max_bytes : base->max_bytes;
+  c->max_ratio = over->max_ratio ? over->max_ratio : base->max_ratio;
   c->keep = over->keep != kUnset ? over->keep : base->keep;
   c->tool = over->tool ? over->tool : base->tool;
   c->quick = over->quick != kUnset ? over->quick : base->quick;
@@ -113,10 +188,12 @@ const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg) {
     std::string why;
     if (!lpicing::ed25519_check_public_key(pem, &why))
       return directive_error(cmd, file, ("is not an Ed25519 public key in PEM: " + why).c_str());
+    // Read once, here: the ingest gets these bytes, whatever the file holds later.
+    conf_of(cmd->server)->trusted_key = file;
+    conf_of(cmd->server)->trusted_key_pem = apr_pstrmemdup(cmd->pool, pem.data(), pem.size());
   } catch (const std::exception& e) {
     return directive_error(cmd, file, e.what());
   }
-  conf_of(cmd->server)->trusted_key = file;
   return nullptr;
 }
 
@@ -159,14 +236,53 @@ const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on) {
   return nullptr;
 }
 
+const char* lpicing_cmd_user(cmd_parms* cmd, void*, const char* user, const char* group) {
+  if (!*user || (group && !*group)) return directive_error(cmd, user, "needs a user name (and optionally a group)");
+  conf_of(cmd->server)->user = apr_pstrdup(cmd->pool, user);
+  conf_of(cmd->server)->group = group ? apr_pstrdup(cmd->pool, group) : nullptr;
+  return nullptr;
+}
+
+const char* lpicing_cmd_ingest_timeout(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 1, 86400, &conf_of(cmd->server)->ingest_timeout))
+    return directive_error(cmd, arg, "is not a number of seconds from 1 to 86400");
+  return nullptr;
+}
+
+const char* lpicing_cmd_max_entries(cmd_parms* cmd, void*, const char* arg) {
+  int v = 0;
+  if (!parse_int(arg, 1, 100000000, &v)) return directive_error(cmd, arg, "is not a number of entries from 1 to 100000000");
+  conf_of(cmd->server)->max_entries = v;
+  return nullptr;
+}
+
+const char* lpicing_cmd_max_bytes(cmd_parms* cmd, void*, const char* arg) {
+  std::uint64_t v = 0;
+  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 40, &v) || v == 0)
+    return directive_error(cmd, arg, "is not a size from 1 to 1024G (bytes, or with K, M or G)");
+  conf_of(cmd->server)->max_bytes = static_cast<apr_int64_t>(v);
+  return nullptr;
+}
+
+const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(arg, &end);
+  if (errno || end == arg || *end || !(v >= 1) || v > 1e6)
+    return directive_error(cmd, arg, "is not a ratio from 1 to 1000000");
+  conf_of(cmd->server)->max_ratio = apr_pstrdup(cmd->pool, arg);
+  return nullptr;
+}
+
 // Fills in defaults and checks what directives alone cannot: runs before
 // `apachectl -t` exits, so a reload never fails on what the test passed.
-int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* s) {
   for (server_rec* v = s; v; v = v->next) {
     ServerConf* c = conf_of(v);
     if (!c->prefix) c->prefix = "/+icing";
     if (c->current_max_age == kUnset) c->current_max_age = 300;
-    if (c->keep == kUnset) c->keep = 5;
+    if (c->keep == kUnset) c->keep = static_cast<int>(lpicing::kDefaultIngestKeep);
+    if (c->ingest_timeout == kUnset) c->ingest_timeout = kDefaultIngestTimeout;
     if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
     if (c->quick == kUnset) c->quick = 1;
     if (c->combo_max_files == kUnset) c->combo_max_files = static_cast<int>(lpicing::kComboDefaultMaxFiles);
@@ -194,12 +310,30 @@ int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec
                    "LPI0003: LPIcingIncoming needs the lpicing program, not found at %s (set LPIcingTool)", c->tool);
       return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (const char* problem = resolve_deploy_user(ptemp, c)) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "%s", problem);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (geteuid() == 0 && static_cast<long>(ap_unixd_config.user_id) == c->uid)
+      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
+                   "LPI0016: LPIcingUser %s is httpd's own User: httpd's children could then rewrite the store "
+                   "and the drop directory's outcomes; give the deploy path a user of its own",
+                   c->user);
+    if (stat(c->store, &st) == 0 && static_cast<long>(st.st_uid) != c->uid) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
+                   "LPI0017: LPIcingStore %s is owned by uid %ld, but LPIcingUser %s (uid %ld) writes it: "
+                   "chown -R %s: %s",
+                   c->store, static_cast<long>(st.st_uid), c->user, c->uid, c->user, c->store);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
     for (server_rec* u = s; u != v; u = u->next) {
       ServerConf* o = conf_of(u);
-      if (o->incoming && std::strcmp(o->incoming, c->incoming) == 0 && std::strcmp(o->store, c->store) != 0) {
+      if (!o->incoming || std::strcmp(o->incoming, c->incoming) != 0) continue;
+      if (const char* what = first_difference(ptemp, o, c)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
-                     "LPI0009: drop directory %s feeds two stores (%s and %s); give each store its own",
-                     c->incoming, o->store, c->store);
+                     "LPI0009: drop directory %s is used by %s and %s with different %s: one drop directory has "
+                     "one store, key, user and set of limits; give each its own drop directory or the same settings",
+                     c->incoming, context_name(ptemp, u), context_name(ptemp, v), what);
         return HTTP_INTERNAL_SERVER_ERROR;
       }
     }

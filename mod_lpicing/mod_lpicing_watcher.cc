@@ -1,8 +1,12 @@
-// mod_lpicing's drop-directory watcher: a process forked from httpd's parent,
-// like mod_cgid's daemon, that runs `lpicing ingest` whenever a bundle lands
-// in a drop directory, so request-serving children never write to the store.
-#include <dirent.h>
+// mod_lpicing's drop-directory watchers: one process per drop directory,
+// forked from httpd's parent like mod_cgid's daemon, that becomes
+// LPIcingUser before it looks at anything, and runs `lpicing ingest` (as
+// that user, under a time limit) whenever a bundle lands. Request-serving
+// children never write to the store. Outcomes come back through the store's
+// drop journal, so an ingest that outlives its watcher (a graceful restart)
+// still gets its outcome logged, once, by the next one.
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -17,10 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "ingest.h"
+#include "journal.h"
 #include "mod_lpicing.h"
 
 #include <ap_listen.h>
 #include <ap_mpm.h>
+#include <apr_strings.h>
 #include <apr_thread_proc.h>
 #include <http_core.h>
 
@@ -30,69 +37,79 @@ namespace {
 
 constexpr int kRescanMs = 1000;  // inotify wakes the watcher at once; this is the fallback
 constexpr int kRestSeconds = 30;
+constexpr int kExitSetupFailed = 78;  // EX_CONFIG: restarting would fail the same way
 
-// One drop directory to watch, gathered from every server in post_config.
-struct IngestJob {
-  const char* incoming;
-  const char* store;
-  const char* trusted_key;
-  const char* tool;
-  int keep;
-};
-
-// The watcher process and what it watches.
+// One drop directory, its settings (every server using it agrees: check_config)
+// and its watcher process.
 struct Watcher {
   server_rec* server;
-  apr_array_header_t* jobs;  // of IngestJob
+  const ServerConf* conf;
   apr_pool_t* pool;
-  apr_proc_t proc;           // pid -1 once the MPM has reaped it
-  pid_t parent;              // httpd's parent, taken before the fork
+  apr_proc_t proc;  // pid -1 once the MPM has reaped it
+  pid_t parent;     // httpd's parent, taken before the fork
 };
 
-bool is_candidate_bundle(const char* name) {
-  std::size_t n = std::strlen(name);
-  if (n == 0 || name[0] == '.') return false;
-  auto ends_with = [&](const char* suffix) {
-    std::size_t m = std::strlen(suffix);
-    return n >= m && std::strcmp(name + n - m, suffix) == 0;
-  };
-  return !ends_with(".part") && !ends_with(".tmp");
+// Becomes the deploy user for good: groups, gid, uid, then proof that root
+// cannot be had back. Nothing of the drop directory is touched before.
+bool drop_privileges(const ServerConf* c, std::string* why) {
+  if (geteuid() != 0) return true;  // httpd is not root: check_config made sure it runs as LPIcingUser
+  auto uid = static_cast<uid_t>(c->uid);
+  auto gid = static_cast<gid_t>(c->gid);
+  if (initgroups(c->user, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    *why = std::string("cannot become ") + c->user + ": " + std::strerror(errno);
+    return false;
+  }
+  if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid || setuid(0) == 0) {
+    *why = std::string("still privileged after becoming ") + c->user;
+    return false;
+  }
+  return true;
 }
 
-// Cheap enough for every tick: one readdir of the drop directory.
-bool has_candidate(const char* dir) {
-  DIR* d = opendir(dir);
-  if (!d) return false;
-  bool found = false;
-  while (dirent* e = readdir(d)) {
-    if (!is_candidate_bundle(e->d_name)) continue;
-    struct stat st;
-    std::string path = std::string(dir) + "/" + e->d_name;
-    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {  // as the tool: no symlinks
-      found = true;
-      break;
+// Logs the journal's new records, each once, with the level its result calls for.
+void report_outcomes(const Watcher* w, std::uint64_t* reported) {
+  const ServerConf* c = w->conf;
+  lpicing::DropState state = lpicing::read_drop_state(c->store);
+  if (state.last_seq <= *reported) return;
+  for (const lpicing::DropRecord& r : lpicing::read_drop_records(c->store, *reported)) {
+    std::string text = lpicing::describe(r);
+    int level = APLOG_ERR;
+    const char* tag = "LPI0313";
+    switch (r.result) {
+      case lpicing::DropResult::deployed: level = APLOG_NOTICE, tag = "LPI0310"; break;
+      case lpicing::DropResult::unchanged: level = APLOG_NOTICE, tag = "LPI0311"; break;
+      case lpicing::DropResult::rejected: tag = "LPI0312"; break;
+      case lpicing::DropResult::error: tag = "LPI0313"; break;
+      case lpicing::DropResult::skipped: tag = "LPI0314"; break;
+      case lpicing::DropResult::pruned: level = APLOG_NOTICE, tag = "LPI0315"; break;
+      case lpicing::DropResult::set_aside: tag = "LPI0317"; break;
     }
+    ap_log_error(APLOG_MARK, level, 0, w->server, "%s: drop directory %s: %s", tag, c->incoming, text.c_str());
+    *reported = r.seq;
   }
-  closedir(d);
-  return found;
+  if (state.last_seq > *reported) *reported = state.last_seq;  // records rotated away
+  lpicing::write_reported_seq(c->store, *reported);
 }
 
-// Runs `lpicing ingest` for one drop directory and copies what it says into
-// the error log, at error level when a bundle was refused or the store failed.
-// Returns the tool's exit code (127 when it could not run).
-int run_ingest(const IngestJob& job, server_rec* s) {
-  std::string keep = std::to_string(job.keep);
-  std::vector<const char*> argv = {job.tool, "ingest", "--incoming", job.incoming, "--store", job.store,
-                                   "--keep", keep.c_str()};
-  if (job.trusted_key) {
-    argv.push_back("--trusted-key");
-    argv.push_back(job.trusted_key);
-  }
+// Runs `lpicing ingest` once: as the deploy user (inherited), under
+// LPIcingIngestTimeout (an alarm that outlives this process, so a graceful
+// restart does not lift it), with the key httpd read at configuration time
+// on descriptor 3. Returns the tool's exit code, 128+N for a signal N.
+int run_ingest(const Watcher* w) {
+  const ServerConf* c = w->conf;
+  std::string keep = std::to_string(c->keep);
+  std::vector<std::string> args = {c->tool, "ingest", "--incoming", c->incoming, "--store", c->store, "--keep", keep};
+  if (c->trusted_key_pem) args.insert(args.end(), {"--trusted-key-fd", "3"});
+  if (c->max_entries != kUnset) args.insert(args.end(), {"--max-entries", std::to_string(c->max_entries)});
+  if (c->max_bytes != kUnset) args.insert(args.end(), {"--max-bytes", std::to_string(c->max_bytes)});
+  if (c->max_ratio) args.insert(args.end(), {"--max-ratio", c->max_ratio});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0301: cannot create a pipe for lpicing ingest");
+  int out[2], key[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) != 0 || (c->trusted_key_pem && pipe2(key, O_CLOEXEC) != 0)) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server, "LPI0301: cannot create a pipe for lpicing ingest");
     return 127;
   }
   pid_t tool = fork();
@@ -101,15 +118,23 @@ int run_ingest(const IngestJob& job, server_rec* s) {
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out[1], 1);
     dup2(out[1], 2);
-    closefrom(3);
-    execv(job.tool, const_cast<char* const*>(argv.data()));
+    if (key[0] >= 0) dup2(key[0], 3);
+    closefrom(c->trusted_key_pem ? 4 : 3);
+    alarm(static_cast<unsigned>(c->ingest_timeout));
+    execv(c->tool, argv.data());
     static const char msg[] = "LPI0305: cannot execute the lpicing tool\n";
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
   }
   close(out[1]);
+  if (key[0] >= 0) {
+    close(key[0]);
+    // A PEM public key is far smaller than a pipe's buffer: this never blocks.
+    (void)!write(key[1], c->trusted_key_pem, std::strlen(c->trusted_key_pem));
+    close(key[1]);
+  }
   if (tool < 0) {
-    ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "LPI0302: cannot fork to run %s", job.tool);
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server, "LPI0302: cannot fork to run %s", c->tool);
     close(out[0]);
     return 127;
   }
@@ -118,66 +143,89 @@ int run_ingest(const IngestJob& job, server_rec* s) {
   for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
-    output.append(buf, static_cast<std::size_t>(n));
+    if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
   }
   close(out[0]);
   int status = 0;
   while (waitpid(tool, &status, 0) < 0 && errno == EINTR) {
   }
-  bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-
-  std::size_t start = 0;
-  while (start < output.size()) {
-    std::size_t end = output.find('\n', start);
-    if (end == std::string::npos) end = output.size();
-    std::string line = output.substr(start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    bool good_news = line.rfind("LPI0100", 0) == 0 || line.rfind("LPI0103", 0) == 0;
-    ap_log_error(APLOG_MARK, failed && !good_news ? APLOG_ERR : APLOG_NOTICE, 0, s,
-                 "LPI0300: drop directory %s: %s", job.incoming, line.c_str());
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
+                 "LPI0316: drop directory %s: lpicing ingest ran longer than LPIcingIngestTimeout (%d s) and was "
+                 "killed; its bundle is left in place",
+                 c->incoming, c->ingest_timeout);
+    return 128 + SIGALRM;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // Outcomes come from the journal; the tool's own words only when it failed
+  // in a way the journal may not hold (it could not even lock the store).
+  if (code != 0 && code != 2) {
+    std::size_t start = 0;
+    while (start < output.size()) {
+      std::size_t end = output.find('\n', start);
+      if (end == std::string::npos) end = output.size();
+      std::string line = output.substr(start, end - start);
+      start = end + 1;
+      if (!line.empty())
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0300: drop directory %s: %s", c->incoming,
+                     line.c_str());
+    }
+  }
+  return code;
 }
 
 [[noreturn]] void watcher_main(Watcher* w) {
   // The parent's handlers only set flags for its own loop: take the defaults back.
-  for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGWINCH, SIGINT, SIGCHLD}) signal(sig, SIG_DFL);
-  signal(SIGPIPE, SIG_IGN);
+  for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGWINCH, SIGINT, SIGCHLD, SIGALRM}) signal(sig, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);  // inherited by ingest: it outlives our end of its pipe
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  ap_close_listeners();
+  const ServerConf* c = w->conf;
+  std::string why;
+  if (!drop_privileges(c, &why)) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, w->server, "LPI0318: drop-directory watcher for %s: %s; not started",
+                 c->incoming, why.c_str());
+    _exit(kExitSetupFailed);
+  }
+  umask(022);
+  // After the change of user: the kernel clears the death signal on it.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != w->parent) _exit(0);  // httpd died before prctl took effect
-  ap_close_listeners();
 
-  auto* jobs = reinterpret_cast<IngestJob*>(w->jobs->elts);
   int notify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  for (int i = 0; i < w->jobs->nelts; ++i) {
-    if (notify >= 0 && inotify_add_watch(notify, jobs[i].incoming, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-      ap_log_error(APLOG_MARK, APLOG_WARNING, errno, w->server,
-                   "LPI0306: cannot watch drop directory %s; looking every %d ms instead", jobs[i].incoming,
-                   kRescanMs);
+  if (notify >= 0 && inotify_add_watch(notify, c->incoming, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, errno, w->server,
+                 "LPI0306: cannot watch drop directory %s; looking every %d ms instead", c->incoming, kRescanMs);
   }
-  ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->server, "LPI0307: drop-directory watcher started (pid %ld)",
-               static_cast<long>(getpid()));
+  ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->server, "LPI0307: drop-directory watcher for %s started (pid %ld, uid %ld)",
+               c->incoming, static_cast<long>(getpid()), static_cast<long>(getuid()));
+  // Where the journal stood when this watcher first saw it; a new store starts at 0.
+  std::uint64_t reported = 0;
+  if (!lpicing::read_reported_seq(c->store, &reported)) {
+    reported = lpicing::read_drop_state(c->store).last_seq;
+    lpicing::write_reported_seq(c->store, reported);
+  }
   // After a store error (disk full, permissions) or a tool that cannot run,
-  // a drop directory rests for a while instead of failing every second.
-  std::vector<apr_time_t> rest_until(static_cast<std::size_t>(w->jobs->nelts), 0);
+  // the drop directory rests for a while instead of failing every second.
+  apr_time_t rest_until = 0;
   while (getppid() == w->parent) {
     try {
-      for (int i = 0; i < w->jobs->nelts; ++i) {
-        if (apr_time_now() < rest_until[i] || !has_candidate(jobs[i].incoming)) continue;
-        int code = run_ingest(jobs[i], w->server);
+      report_outcomes(w, &reported);  // also those of an ingest a previous watcher started
+      if (apr_time_now() >= rest_until && lpicing::has_ready_bundle(c->incoming)) {
+        int code = run_ingest(w);
+        report_outcomes(w, &reported);
         if (code != 0 && code != 2) {
-          rest_until[i] = apr_time_now() + apr_time_from_sec(kRestSeconds);
+          rest_until = apr_time_now() + apr_time_from_sec(kRestSeconds);
           ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
-                       "LPI0309: drop directory %s: lpicing ingest failed (exit %d); next try in %d s",
-                       jobs[i].incoming, code, kRestSeconds);
+                       "LPI0309: drop directory %s: lpicing ingest failed (exit %d); next try in %d s", c->incoming,
+                       code, kRestSeconds);
         }
       }
     } catch (const std::exception& e) {
-      ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0304: drop-directory watcher: %s", e.what());
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0304: drop-directory watcher for %s: %s", c->incoming,
+                   e.what());
     }
     pollfd p{notify, POLLIN, 0};
     if (poll(&p, notify >= 0 ? 1 : 0, kRescanMs) > 0) {
@@ -192,8 +240,9 @@ int run_ingest(const IngestJob& job, server_rec* s) {
 apr_status_t start_watcher(Watcher* w);
 
 // httpd tells us about the watcher: restart it if it died, stop it when the
-// configuration that started it goes away (restart or stop).
-void watcher_maintenance(int reason, void* data, apr_wait_t) {
+// configuration that started it goes away (restart or stop). An ingest it
+// started is not stopped with it: the ingest's own alarm bounds it.
+void watcher_maintenance(int reason, void* data, apr_wait_t status) {
   auto* w = static_cast<Watcher*>(data);
   switch (reason) {
     case APR_OC_REASON_DEATH:
@@ -202,10 +251,15 @@ void watcher_maintenance(int reason, void* data, apr_wait_t) {
       apr_proc_other_child_unregister(w);
       int state = AP_MPMQ_STOPPING;
       ap_mpm_query(AP_MPMQ_MPM_STATE, &state);
-      if (state != AP_MPMQ_STOPPING) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0308: drop-directory watcher died; starting it again");
-        start_watcher(w);
+      if (state == AP_MPMQ_STOPPING) break;
+      if (reason == APR_OC_REASON_DEATH && status == kExitSetupFailed) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
+                     "LPI0319: drop-directory watcher for %s could not start; not restarting it", w->conf->incoming);
+        break;
       }
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0308: drop-directory watcher for %s died; starting it again",
+                   w->conf->incoming);
+      start_watcher(w);
       break;
     }
     case APR_OC_REASON_RESTART:
@@ -237,33 +291,32 @@ apr_status_t start_watcher(Watcher* w) {
   return APR_SUCCESS;
 }
 
-// The path of the request target exactly as received, without the query
-
 }  // namespace
 
 extern "C" {
 
-// Starts the drop-directory watcher, one for all servers' drop directories.
+// Starts one watcher per drop directory (servers sharing one agree on its
+// settings: check_config).
 int lpicing_start_watcher(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
-  auto* jobs = apr_array_make(pconf, 2, sizeof(IngestJob));
+  std::vector<const char*> started;
   for (server_rec* v = s; v; v = v->next) {
     ServerConf* c = conf_of(v);
     if (!c->incoming) continue;
     bool seen = false;
-    auto* existing = reinterpret_cast<IngestJob*>(jobs->elts);
-    for (int i = 0; i < jobs->nelts; ++i) seen = seen || std::strcmp(existing[i].incoming, c->incoming) == 0;
-    if (!seen) *static_cast<IngestJob*>(apr_array_push(jobs)) = IngestJob{c->incoming, c->store, c->trusted_key, c->tool, c->keep};
-  }
-  if (jobs->nelts == 0) return OK;
-  auto* w = static_cast<Watcher*>(apr_pcalloc(pconf, sizeof(Watcher)));
-  w->server = s;
-  w->jobs = jobs;
-  w->pool = pconf;
-  apr_status_t rv = start_watcher(w);
-  if (rv != APR_SUCCESS) {
-    ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LPI0005: cannot start the drop-directory watcher");
-    return HTTP_INTERNAL_SERVER_ERROR;
+    for (const char* d : started) seen = seen || std::strcmp(d, c->incoming) == 0;
+    if (seen) continue;
+    started.push_back(c->incoming);
+    auto* w = static_cast<Watcher*>(apr_pcalloc(pconf, sizeof(Watcher)));
+    w->server = s;
+    w->conf = c;
+    w->pool = pconf;
+    apr_status_t rv = start_watcher(w);
+    if (rv != APR_SUCCESS) {
+      ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LPI0005: cannot start the drop-directory watcher for %s",
+                   c->incoming);
+      return HTTP_INTERNAL_SERVER_ERROR;
+    }
   }
   return OK;
 }

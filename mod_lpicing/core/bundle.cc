@@ -67,14 +67,14 @@ class Reader {
   Reader(const BundleOptions& options, int files_dirfd, Bundle* out)
       : options_(options), files_dirfd_(files_dirfd), out_(out) {}
 
-  std::optional<BundleError> run(const std::string& bundle_path);
+  std::optional<BundleError> run(int fd);
 
  private:
   std::optional<BundleError> register_name(const std::string& name, bool is_dir);
   std::optional<BundleError> read_entry_data(const std::string& name, std::int64_t mtime,
                                              bool metadata, std::string* keep,
                                              std::uint64_t keep_limit);
-  std::optional<BundleError> check_limits(const std::string& name, std::uint64_t extra);
+  std::optional<BundleError> check_limits(const std::string& name, std::uint64_t extra, bool streaming);
   std::optional<BundleError> finish();
   int parent_dir_of(const std::string& name);
 
@@ -82,7 +82,7 @@ class Reader {
   int files_dirfd_;
   Bundle* out_;
   std::unique_ptr<struct archive, ArchiveFree> archive_;
-  std::uint64_t bundle_size_ = 0;
+  std::uint64_t bundle_size_ = 0;  // st_size: only an upper bound of what can be read
   std::uint64_t total_bytes_ = 0;
   std::uint64_t entries_ = 0;
   // 'f' regular file, 'd' directory entry, 'i' directory implied by a deeper name.
@@ -107,14 +107,22 @@ int Reader::parent_dir_of(const std::string& name) {
   return parent_.get();
 }
 
-std::optional<BundleError> Reader::check_limits(const std::string& name, std::uint64_t extra) {
+// `extra` more uncompressed bytes: over the byte limit, or over the ratio to
+// what the bundle can hold at most (declared sizes, before inflating) or has
+// actually given so far (while streaming: a sparse tail or a lying st_size
+// buys nothing).
+std::optional<BundleError> Reader::check_limits(const std::string& name, std::uint64_t extra, bool streaming) {
   const BundleLimits& l = options_.limits;
   std::uint64_t total = total_bytes_ + extra;
   if (total > l.max_bytes)
     return rejected(name, "the bundle holds more than " + std::to_string(l.max_bytes) +
                               " uncompressed bytes (limit --max-bytes)");
-  if (total > kRatioFloorBytes &&
-      static_cast<double>(total) > l.max_ratio * static_cast<double>(bundle_size_)) {
+  std::uint64_t read = bundle_size_;
+  if (streaming) {
+    la_int64_t consumed = archive_filter_bytes(archive_.get(), -1);
+    read = consumed > 0 ? static_cast<std::uint64_t>(consumed) : 0;
+  }
+  if (total > kRatioFloorBytes && static_cast<double>(total) > l.max_ratio * static_cast<double>(read)) {
     char ratio[32];
     snprintf(ratio, sizeof ratio, "%g", l.max_ratio);
     return rejected(name, std::string("uncompressed size exceeds ") + ratio +
@@ -171,7 +179,7 @@ std::optional<BundleError> Reader::read_entry_data(const std::string& name, std:
       if (n < 0) return rejected(name, "damaged archive data: " + archive_message(archive_.get()));
       if (n == 0) break;
       auto un = static_cast<std::uint64_t>(n);
-      if (auto e = check_limits(name, un)) return e;
+      if (auto e = check_limits(name, un, true)) return e;
       total_bytes_ += un;
       size += un;
       hasher_.update(buf.get(), un);
@@ -201,11 +209,9 @@ std::optional<BundleError> Reader::read_entry_data(const std::string& name, std:
   }
 }
 
-std::optional<BundleError> Reader::run(const std::string& bundle_path) {
-  UniqueFd fd(::open(bundle_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return rejected("", "cannot open the bundle: " + errno_text(errno));
+std::optional<BundleError> Reader::run(int fd) {
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
+  if (::fstat(fd, &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) return rejected("", "the bundle is not a regular file");
   bundle_size_ = static_cast<std::uint64_t>(st.st_size);
 
@@ -218,7 +224,7 @@ std::optional<BundleError> Reader::run(const std::string& bundle_path) {
   archive_read_support_filter_xz(a);
   archive_read_support_filter_zstd(a);
   archive_read_support_format_tar(a);
-  if (archive_read_open_fd(a, fd.get(), 64 * 1024) != ARCHIVE_OK)
+  if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
     return rejected("", "not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
 
   for (;;) {
@@ -270,7 +276,7 @@ std::optional<BundleError> Reader::run(const std::string& bundle_path) {
     }
     // Refuse before inflating anything when the header already declares too much.
     if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-      if (auto err = check_limits(name, static_cast<std::uint64_t>(archive_entry_size(e))))
+      if (auto err = check_limits(name, static_cast<std::uint64_t>(archive_entry_size(e)), false))
         return err;
     std::optional<BundleError> err;
     if (name == kRevisionName) {
@@ -502,11 +508,28 @@ std::optional<BundleError> parse_sha256sums(std::string_view text,
   return std::nullopt;
 }
 
+std::optional<BundleError> open_bundle(const std::string& bundle_path, UniqueFd* fd) {
+  // O_NONBLOCK: a FIFO given as the bundle is refused, never waited on.
+  fd->reset(::open(bundle_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!*fd) return rejected("", "cannot open the bundle: " + errno_text(errno));
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return rejected("", "the bundle is not a regular file");
+  return std::nullopt;
+}
+
+std::optional<BundleError> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd, Bundle* out) {
+  *out = Bundle();
+  Reader reader(options, files_dirfd, out);
+  return reader.run(bundle_fd);
+}
+
 std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
                                        int files_dirfd, Bundle* out) {
   *out = Bundle();
-  Reader reader(options, files_dirfd, out);
-  return reader.run(bundle_path);
+  UniqueFd fd;
+  if (auto err = open_bundle(bundle_path, &fd)) return err;
+  return read_bundle(fd.get(), options, files_dirfd, out);
 }
 
 }  // namespace lpicing

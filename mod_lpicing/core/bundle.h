@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fsutil.h"
 #include "index.h"
 
 namespace lpicing {
@@ -65,10 +66,17 @@ struct Bundle {
   std::vector<BundleDirectory> directories;  // explicit directory entries, sorted
 };
 
-// Reads and validates the bundle at `bundle_path` in one pass. With files_dirfd >= 0,
-// every asset file is written below that directory (which must be empty and fresh);
-// with -1 nothing is written. Returns the error, or nothing with *out filled.
+// Reads and validates the bundle open at `bundle_fd` (a regular file, read
+// from its current offset) in one pass. With files_dirfd >= 0, every asset
+// file is written below that directory (which must be empty and fresh); with
+// -1 nothing is written. The ratio limit is measured against the bytes
+// actually read. Returns the error, or nothing with *out filled.
 // Throws only std::bad_alloc.
+std::optional<BundleError> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd, Bundle* out);
+// Opens a bundle named on the command line without blocking (a FIFO is
+// refused, never waited on); a regular file only.
+std::optional<BundleError> open_bundle(const std::string& bundle_path, UniqueFd* fd);
+// open_bundle, then read_bundle.
 std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
                                        int files_dirfd, Bundle* out);
 

@@ -519,6 +519,20 @@ std::string iso8601_utc(std::int64_t seconds) {
 
 }  // namespace
 
+namespace {
+
+// The status page is seen by whoever may read it: it names paths inside the
+// store only, never where the store is.
+std::string relative_to_store(std::string_view store_dir, std::string text) {
+  std::string prefix(store_dir);
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  prefix.push_back('/');
+  for (std::size_t at; (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
+  return text;
+}
+
+}  // namespace
+
 StoreReport store_report(std::string_view store_dir, IndexCache* cache) {
   StoreReport report;
   std::vector<std::shared_ptr<const RevisionIndex>> listed;
@@ -541,13 +555,13 @@ StoreReport store_report(std::string_view store_dir, IndexCache* cache) {
       if (index) {
         report.revisions.push_back({std::string(name), index->header()});
       } else {
-        report.errors.emplace_back(std::string(name), error.empty() ? "INDEX missing" : error);
+        report.errors.emplace_back(std::string(name), error.empty() ? "INDEX missing" : relative_to_store(store_dir, error));
       }
     }
     ::closedir(d);
   } else {
     report.listing_failed = true;
-    report.errors.emplace_back(std::string(), dir + ": " + std::generic_category().message(errno));
+    report.errors.emplace_back(std::string(), "revisions: " + std::generic_category().message(errno));
   }
 
   std::sort(report.revisions.begin(), report.revisions.end(), [](const RevisionReport& a, const RevisionReport& b) {

@@ -1,6 +1,6 @@
-// The revision store (layout in the project notes): deploy a bundle as a complete
-// revision, flip `current` atomically, list and prune revisions, and ingest a drop
-// directory. Used by the lpicing tool; never by the request-serving httpd children.
+// The revision store (layout in docs/ARCHITECTURE.md): deploy a bundle as a complete
+// revision, flip `current` atomically, list and prune revisions (the drop
+// directory's ingest is in ingest.h). Used by the lpicing tool; never by the request-serving httpd children.
 // None of these functions throws: failures come back as StoreResult.
 #pragma once
 
@@ -21,7 +21,6 @@ namespace lpicing {
 using StepHook = std::function<void(const char* step)>;
 
 inline constexpr std::int64_t kPruneGraceSeconds = 3600;
-inline constexpr std::size_t kDefaultIngestKeep = 5;
 
 enum class StoreStatus { ok, rejected, store_error };
 // 0, 2, 3: the exit codes of the lpicing tool.
@@ -39,6 +38,9 @@ struct StoreResult {
 struct DeployOptions {
   BundleOptions bundle;
   bool activate = true;
+  // A revision already in the store (same SHA256SUMS) is made current again
+  // when true (`lpicing deploy`); a drop leaves current alone (false).
+  bool activate_existing = true;
   std::optional<std::size_t> keep;  // prune to this many after deploying
   std::int64_t now = 0;             // deploy time and prune's clock; 0: the real clock
   StepHook on_step;
@@ -46,6 +48,10 @@ struct DeployOptions {
 
 // Deploys the bundle file into the store (created if missing). Takes STORE/.lock.
 StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundle_path,
+                          const DeployOptions& options);
+// The same for a bundle already open (read from its current offset), named
+// `bundle_name` in messages: the tool opens it before giving up root.
+StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std::string& bundle_name,
                           const DeployOptions& options);
 // Makes `revision` current; `previous` becomes the old current. status rejected when
 // the revision is not in the store.
@@ -78,26 +84,5 @@ bool list_store(const std::string& store_dir, StoreListing* out, std::string* er
 std::vector<std::string> revisions_to_prune(const std::vector<RevisionInfo>& revisions,
                                             std::size_t keep, const std::string& current,
                                             const std::string& previous, std::int64_t now);
-
-struct IngestOptions {
-  std::string incoming_dir;
-  std::string store_dir;
-  DeployOptions deploy;  // activate is forced on; keep defaults to kDefaultIngestKeep
-};
-
-struct IngestReport {
-  StoreStatus status = StoreStatus::ok;  // store_error wins over rejected
-  bool busy = false;                     // another writer holds the store; nothing done
-  std::vector<std::string> deployed;     // incoming file names
-  std::vector<std::string> rejected;
-  std::string message;                   // the store error, if any
-};
-
-// Deploys and activates each ready bundle of the drop directory, oldest first: regular
-// files not starting with '.' nor ending in `.part` or `.tmp`. A deployed file is
-// removed; a rejected one moves to rejected/NAME with rejected/NAME.reason. A store error
-// leaves the file in place and stops. `log` gets one tagged line per event.
-IngestReport ingest_incoming(const IngestOptions& options,
-                             const std::function<void(const std::string&)>& log);
 
 }  // namespace lpicing

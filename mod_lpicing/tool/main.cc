@@ -1,6 +1,10 @@
 // The lpicing command: pack, verify, deploy, list, activate, prune and ingest asset
 // bundles. Argument parsing and output only; the work is in lpicing_core.
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include "fsutil.h"
 #include "gate.h"
 #include "http_poll.h"
+#include "ingest.h"
 #include "pack.h"
 #include "store.h"
 
@@ -39,7 +44,7 @@ const char kUsage[] =
     "       lpicing list --store DIR [--json]\n"
     "       lpicing activate REV --store DIR\n"
     "       lpicing prune --store DIR --keep N\n"
-    "       lpicing ingest --incoming DIR --store DIR [--keep N] [--trusted-key PUB] [LIMITS]\n"
+    "       lpicing ingest --incoming DIR --store DIR [--keep N] [--trusted-key PUB | --trusted-key-fd FD] [LIMITS]\n"
     "       lpicing wait --rev REV [--timeout SECONDS] [--current] [--json] STATUS-URL...\n"
     "LIMITS: --max-entries N (100000)  --max-bytes N (2147483648)  --max-ratio X (100)\n";
 
@@ -83,7 +88,7 @@ const std::set<std::string>& value_options() {
   static const std::set<std::string> v = {"--revision", "--key", "--output", "--store",
                                           "--trusted-key", "--keep", "--incoming",
                                           "--max-entries", "--max-bytes", "--max-ratio",
-                                          "--rev", "--timeout"};
+                                          "--rev", "--timeout", "--trusted-key-fd"};
   return v;
 }
 
@@ -150,6 +155,52 @@ std::string check_shape(const Args& args, const std::set<std::string>& allowed,
   return "";
 }
 
+// Run as root against a store another user owns (the deploy user of the drop
+// directory), a writing verb becomes that user once its inputs are open, so
+// everything it writes stays the owner's and the watcher can manage it later.
+// Returns "" or why it could not.
+std::string become_store_owner(const std::string& store_dir) {
+  if (::geteuid() != 0) return "";
+  struct stat st;
+  if (::stat(store_dir.c_str(), &st) != 0 || st.st_uid == 0) return "";
+  const passwd* pw = ::getpwuid(st.st_uid);
+  gid_t gid = pw ? pw->pw_gid : st.st_gid;
+  bool groups_ok = pw ? ::initgroups(pw->pw_name, gid) == 0 : ::setgroups(0, nullptr) == 0;
+  if (!groups_ok || ::setgid(gid) != 0 || ::setuid(st.st_uid) != 0)
+    return "cannot become the store's owner (uid " + std::to_string(st.st_uid) + "): " + lpicing::errno_text(errno);
+  if (::setuid(0) == 0) return "still able to regain root after becoming the store's owner";
+  return "";
+}
+
+// The trusted key from --trusted-key-fd: a descriptor the watcher filled
+// with the key httpd read at configuration time.
+bool read_key_fd(const std::string& fd_text, std::string* pem, std::string* error) {
+  std::uint64_t n = 0;
+  if (!parse_u64(fd_text, &n) || n < 3 || n > 1024) {
+    *error = "--trusted-key-fd needs a descriptor number from 3 to 1024";
+    return false;
+  }
+  int fd = static_cast<int>(n);
+  pem->clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      *error = "cannot read the trusted key from descriptor " + fd_text + ": " + lpicing::errno_text(errno);
+      return false;
+    }
+    if (got == 0) break;
+    pem->append(buf, static_cast<std::size_t>(got));
+    if (pem->size() > 65536) {
+      *error = "the trusted key on descriptor " + fd_text + " is larger than 64 KiB";
+      return false;
+    }
+  }
+  ::close(fd);
+  return true;
+}
+
 // Fills limits and the trusted key; returns "" or a usage error. *io_error is set
 // instead when the key file cannot be used.
 std::string bundle_options(const Args& args, lpicing::BundleOptions* o, std::string* io_error) {
@@ -170,6 +221,16 @@ std::string bundle_options(const Args& args, lpicing::BundleOptions* o, std::str
     double r = strtod(it->second.c_str(), &end);
     if (it->second.empty() || *end || !(r > 0)) return "--max-ratio needs a positive number";
     o->limits.max_ratio = r;
+  }
+  it = args.values.find("--trusted-key-fd");
+  if (it != args.values.end()) {
+    std::string error;
+    if (args.values.count("--trusted-key")) return "--trusted-key and --trusted-key-fd are exclusive";
+    if (!read_key_fd(it->second, &o->trusted_key_pem, &error)) {
+      *io_error = error;
+    } else if (!lpicing::ed25519_check_public_key(o->trusted_key_pem, &error)) {
+      *io_error = "the trusted key on descriptor " + it->second + " is unusable: " + error;
+    }
   }
   it = args.values.find("--trusted-key");
   if (it != args.values.end()) {
@@ -287,7 +348,12 @@ int cmd_deploy(const Args& args) {
   if (!io_error.empty()) return fail(3, io_error);
   o.activate = !args.flags.count("--no-activate");
   o.on_step = fault_injection;
-  auto r = lpicing::deploy_bundle(args.values.at("--store"), args.positional[0], o);
+  const std::string& store = args.values.at("--store");
+  lpicing::UniqueFd bundle;
+  if (auto err = lpicing::open_bundle(args.positional[0], &bundle))
+    return fail(2, "rejected bundle " + lpicing::quote(args.positional[0]) + ": " + err->message());
+  if (std::string why = become_store_owner(store); !why.empty()) return fail(3, why);
+  auto r = lpicing::deploy_bundle(store, bundle.get(), args.positional[0], o);
   if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
   printf("deployed revision %s%s%s\n", r.revision.c_str(),
          r.unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",
@@ -335,6 +401,7 @@ int cmd_list(const Args& args) {
 int cmd_activate(const Args& args) {
   std::string e = check_shape(args, {"--store"}, {"--store"}, 1, "REV");
   if (!e.empty()) return usage(e);
+  if (std::string why = become_store_owner(args.values.at("--store")); !why.empty()) return fail(3, why);
   auto r = lpicing::activate_revision(args.values.at("--store"), args.positional[0], fault_injection);
   if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
   printf("revision %s is current\n", args.positional[0].c_str());
@@ -345,6 +412,7 @@ int cmd_prune(const Args& args) {
   std::string e = check_shape(args, {"--store", "--keep"}, {"--store", "--keep"}, 0, "");
   std::optional<std::size_t> keep;
   if (!e.empty() || !parse_keep(args, &keep, &e)) return usage(e);
+  if (std::string why = become_store_owner(args.values.at("--store")); !why.empty()) return fail(3, why);
   auto r = lpicing::prune_store(args.values.at("--store"), *keep, 0, fault_injection);
   if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
   for (auto& p : r.pruned) printf("pruned revision %s\n", p.c_str());
@@ -352,22 +420,20 @@ int cmd_prune(const Args& args) {
 }
 
 int cmd_ingest(const Args& args) {
-  std::string e = check_shape(args, with_limits({"--store", "--incoming", "--keep"}),
+  std::string e = check_shape(args, with_limits({"--store", "--incoming", "--keep", "--trusted-key-fd"}),
                               {"--store", "--incoming"}, 0, "");
   if (!e.empty()) return usage(e);
   lpicing::IngestOptions o;
   std::string io_error;
   e = bundle_options(args, &o.deploy.bundle, &io_error);
   if (!e.empty() || !parse_keep(args, &o.deploy.keep, &e)) return usage(e);
-  if (!io_error.empty()) {
-    fprintf(stderr, "LPI0102: %s\n", io_error.c_str());
-    return 3;
-  }
+  if (!io_error.empty()) return fail(3, io_error);
   o.incoming_dir = args.values.at("--incoming");
   o.store_dir = args.values.at("--store");
   o.deploy.on_step = fault_injection;
+  if (std::string why = become_store_owner(o.store_dir); !why.empty()) return fail(3, why);
   auto report = lpicing::ingest_incoming(o, [](const std::string& line) {
-    fprintf(stderr, "%s\n", line.c_str());
+    fprintf(stderr, "lpicing: %s\n", line.c_str());
   });
   return lpicing::exit_code(report.status);
 }

@@ -30,6 +30,7 @@
 #include "client.h"
 #include "crypto.h"
 #include "httpd.h"
+#include "icing_site.h"
 #include "store.h"
 
 extern char** environ;
@@ -556,10 +557,12 @@ class BrowserRolloutTest : public ::testing::Test {
     s.store = work_ + "/store-" + name;
     s.incoming = work_ + "/incoming-" + name;
     mkdir(s.incoming.c_str(), 0755);
+    chown_to_deploy_user(s.incoming);
     HttpdOptions o;
     o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
     o.config = "LPIcingStore \"" + s.store + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\nLPIcingIncoming \"" +
-               s.incoming + "\"\nLPIcingKeep 5\n<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n";
+               s.incoming + "\"\nLPIcingUser " + deploy_user() + "\nLPIcingKeep 5\n"
+               "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n";
     s.httpd = std::make_unique<Httpd>(o);
     std::filesystem::create_directories(s.httpd->path("htdocs/app"));
     for (int r : {kN, kNext}) write_file(s.httpd->path("htdocs/app/rev" + std::to_string(r) + ".html"), page_html(r));
@@ -595,6 +598,7 @@ TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLan
     old.now = static_cast<std::int64_t>(time(nullptr)) - 2 * 3600;
     lpicing::StoreResult r = lpicing::deploy_bundle(store, bundles[0], old);
     ASSERT_EQ(r.status, lpicing::StoreStatus::ok) << r.message;
+    chown_tree_to_deploy_user(store);  // the watcher's user owns the store; the tool then writes as it
     CommandResult c = tool({"deploy", bundles[1], "--store", store});
     ASSERT_EQ(c.exit_code, 0) << c.err;
   }

@@ -53,6 +53,16 @@ inline void chown_to_deploy_user(const std::string& path) {
   ASSERT_EQ(chown(path.c_str(), pw->pw_uid, pw->pw_gid), 0) << path;
 }
 
+// The whole tree, for stores a test wrote in-process as root.
+inline void chown_tree_to_deploy_user(const std::string& root) {
+  if (geteuid() != 0) return;
+  const passwd* pw = getpwnam(deploy_user().c_str());
+  ASSERT_NE(pw, nullptr) << "no user " << deploy_user() << ": run tests/setup.sh";
+  ASSERT_EQ(lchown(root.c_str(), pw->pw_uid, pw->pw_gid), 0) << root;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    ASSERT_EQ(lchown(e.path().c_str(), pw->pw_uid, pw->pw_gid), 0) << e.path();
+}
+
 inline CommandResult run_tool(std::vector<std::string> args) {
   args.insert(args.begin(), LPWEB_LPICING_TOOL);
   return run_command(args);

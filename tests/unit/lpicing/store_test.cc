@@ -11,6 +11,8 @@
 #include "index.h"
 #include "pack.h"
 #include "precompress.h"
+#include "ingest.h"
+#include "journal.h"
 #include "store.h"
 #include "lpicing_test_util.h"
 
@@ -509,9 +511,19 @@ TEST_F(StoreTest, IngestDeploysGoodRejectsBadAndSkipsPartialFiles) {
   EXPECT_EQ(reason, "entry \"../evil\": name has a '..' component\n");
   EXPECT_TRUE(lpicing_test::exists(in + "/later.tar.gz.part"));
   EXPECT_TRUE(lpicing_test::exists(in + "/.hidden.tar.gz"));
-  bool tagged = false;
-  for (auto& l : log) tagged |= l.rfind("LPI0101: rejected bundle \"bad.tar.gz\"", 0) == 0;
-  EXPECT_TRUE(tagged);
+  bool said = false;
+  for (auto& l : log) said |= l.rfind("rejected bundle \"bad.tar.gz\": entry \"../evil\"", 0) == 0;
+  EXPECT_TRUE(said);
+  // Every outcome is in the store's drop journal, for the watcher to log once.
+  std::vector<DropRecord> records = read_drop_records(store_, 0);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].result, DropResult::deployed);  // oldest first: good.tar.gz was written first
+  EXPECT_EQ(records[0].bundle, "good.tar.gz");
+  EXPECT_EQ(records[0].revision, "r7");
+  EXPECT_EQ(records[1].result, DropResult::rejected);
+  EXPECT_EQ(records[1].bundle, "bad.tar.gz");
+  EXPECT_EQ(records[1].seq, 2u);
+  EXPECT_EQ(read_drop_state(store_).last_seq, 2u);
   StoreListing l;
   std::string error;
   ASSERT_TRUE(list_store(store_, &l, &error));
