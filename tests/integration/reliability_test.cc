@@ -932,6 +932,9 @@ TEST_F(ReliabilityTest, CrashConsistency) {
                 std::filesystem::read_symlink(store_ + "/previous", ec).c_str(),
                 leftovers.empty() ? " nothing" : listed.c_str());
     EXPECT_EQ(leftovers.empty(), c.step == "after-rename") << "leftovers:" << listed;
+    // Killed between the rename and the flip, a deploy leaves its intent for the next writer.
+    EXPECT_EQ(std::filesystem::is_symlink(store_ + "/activating"),
+              c.verb == "deploy" && (c.step == "after-rename" || c.step == "during-activate"));
 
     expect_store_complete("after a kill at " + c.step);
     bool in_store = std::filesystem::exists(store_ + "/revisions/" + rev);
@@ -950,6 +953,7 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     EXPECT_EQ(current_link(), next);
     EXPECT_EQ(std::filesystem::read_symlink(store_ + "/previous", link_ec).string(), was_current_link);
     EXPECT_EQ(store_entries("/staging"), std::vector<std::string>{});
+    EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/activating"));
     for (const std::string& e : store_entries("")) {
       EXPECT_EQ(e.find(".tmp."), std::string::npos) << "leftover " << e;
     }

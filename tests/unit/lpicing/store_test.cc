@@ -425,6 +425,30 @@ TEST_F(StoreTest, NextWriterCleansLeftoversOfACrashedOne) {
   EXPECT_FALSE(lpicing_test::exists(store_ + "/current.tmp.99999"));
 }
 
+// A deploy killed after renaming its revision into place, before the flip,
+// leaves "activating"; whichever writer comes next makes that revision current.
+TEST_F(StoreTest, NextWriterFinishesAnActivationADeployBegan) {
+  DeployOptions quiet;
+  quiet.activate = false;
+  ASSERT_EQ(deploy(good("r1")).status, StoreStatus::ok);
+  ASSERT_EQ(deploy(good("r2"), quiet).status, StoreStatus::ok);
+  ASSERT_EQ(symlink("revisions/r2", (store_ + "/activating").c_str()), 0);
+  StoreResult pruned = prune_store(store_, 100);
+  ASSERT_EQ(pruned.status, StoreStatus::ok) << pruned.message;
+  StoreListing l;
+  std::string error;
+  ASSERT_TRUE(list_store(store_, &l, &error)) << error;
+  EXPECT_EQ(l.current, "r2");
+  EXPECT_EQ(l.previous, "r1");
+  EXPECT_FALSE(lpicing_test::exists(store_ + "/activating"));
+  // A marker naming a revision that never made it in is simply dropped.
+  ASSERT_EQ(symlink("revisions/r9", (store_ + "/activating").c_str()), 0);
+  ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
+  ASSERT_TRUE(list_store(store_, &l, &error)) << error;
+  EXPECT_EQ(l.current, "r2");
+  EXPECT_FALSE(lpicing_test::exists(store_ + "/activating"));
+}
+
 TEST(StoreRetention, KeepsNewestCurrentPreviousAndRecent) {
   const std::int64_t now = kT0 + 100000;
   std::vector<RevisionInfo> revs;
