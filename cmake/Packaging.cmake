@@ -2,7 +2,8 @@
 # -DCMAKE_INSTALL_PREFIX=/usr writes lpweb_<version>_<arch>.deb holding exactly what
 # `cmake --install` installs: both modules in `apxs -q LIBEXECDIR`, lpicing in /usr/bin,
 # lpedge.{load,conf} and lpicing.{load,conf} in /etc/apache2/mods-available (conffiles).
-# No postinst: enabling the modules is the operator's `a2enmod lpedge lpicing`. The
+# The postinst makes the drop directory's deploy user (lpicing) and /var/lib/lpicing/
+# {store,incoming}; enabling the modules is the operator's `a2enmod lpedge lpicing`. The
 # postrm disables them again on remove/purge, so httpd still starts once the .so files
 # are gone (what Debian's own module packages do, through apache2-maintscript-helper).
 set(CPACK_GENERATOR DEB)
@@ -24,7 +25,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Library dependencies come from dpkg-shlibdeps; the modules' ABI dependency on httpd
 # (provided by apache2-bin) cannot be seen in the .so files, so it is named here.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "apache2-api-20120211")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "apache2-api-20120211, adduser")
 # a2enmod, apache2ctl and the /etc/apache2 layout the conffiles live in come with apache2.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "apache2")
 
@@ -34,10 +35,10 @@ foreach(_f lpedge.load lpedge.conf lpicing.load lpicing.conf)
   string(APPEND _lpweb_conffiles "${HTTPD_SYSCONF_DIR}/mods-available/${_f}\n")
 endforeach()
 file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/deb/conffiles" "${_lpweb_conffiles}")
-file(COPY "${CMAKE_CURRENT_LIST_DIR}/deb/postrm" DESTINATION "${CMAKE_CURRENT_BINARY_DIR}/deb"
+file(COPY "${CMAKE_CURRENT_LIST_DIR}/deb/postinst" "${CMAKE_CURRENT_LIST_DIR}/deb/postrm" DESTINATION "${CMAKE_CURRENT_BINARY_DIR}/deb"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-  "${CMAKE_CURRENT_BINARY_DIR}/deb/conffiles;${CMAKE_CURRENT_BINARY_DIR}/deb/postrm")
+  "${CMAKE_CURRENT_BINARY_DIR}/deb/conffiles;${CMAKE_CURRENT_BINARY_DIR}/deb/postinst;${CMAKE_CURRENT_BINARY_DIR}/deb/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 # mod_lpicing has the lpicing path compiled in (LPIcingTool's default), so a package

@@ -28,6 +28,14 @@ stop
 rm -rf "$demo"
 mkdir -p "$demo/run" "$demo/logs" "$demo/htdocs" "$demo/store" "$demo/incoming"
 chmod 755 "$build" "$demo" "$demo/htdocs" "$demo/store" "$demo/incoming"
+# The drop directory's watcher runs as a dedicated user who owns the store: as
+# root, the lpicing system user (tests/setup.sh makes it); otherwise httpd runs
+# as you, and so does the watcher.
+deploy_user=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then
+  deploy_user=lpicing
+  chown lpicing: "$demo/store" "$demo/incoming"
+fi
 rev=demo-$(date -u +%Y%m%d%H%M%S)
 cat > "$demo/htdocs/index.html" <<HTML
 <!doctype html><title>bugs</title>
@@ -80,6 +88,7 @@ EnableSendfile On
 
 LPIcingStore "$demo/store"
 LPIcingIncoming "$demo/incoming"
+LPIcingUser $deploy_user
 LPIcingTool $build/mod_lpicing/lpicing
 CONF
 

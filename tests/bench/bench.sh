@@ -62,6 +62,10 @@ gen_text 5000 "$work/src/app-5k.css"
 gen_text 200000 "$work/src/app-200k.js"
 cp "$work/src/"* "$work/docroot/"
 printf 'Status: 204 No Content\n\n' > "$work/docroot/floor.asis"
+# The drop directory's deploy user owns the store (tests/setup.sh makes lpicing);
+# as root, the tool then writes as that user.
+deploy_user=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then deploy_user=lpicing; chown lpicing: "$work/store" "$work/incoming"; fi
 "$tool" pack "$work/src" -r bench1 -o "$work/bench1.tar.gz" >/dev/null
 "$tool" deploy "$work/bench1.tar.gz" --store "$work/store" >/dev/null
 
@@ -104,6 +108,7 @@ DocumentRoot "$work/docroot"
 </Directory>
 LPIcingStore "$work/store"
 LPIcingIncoming "$work/incoming"
+LPIcingUser $deploy_user
 LPIcingTool $tool
 $lpedge_rules
 <VirtualHost 127.0.0.1:$2>
@@ -128,7 +133,7 @@ main_pid=$!
 plain_port=$(free_port)
 while [ "$plain_port" = "$port" ]; do plain_port=$(free_port); done
 write_conf "$work/plain.conf" "$plain_port" "$work/plain-run" 0
-sed -i '/LPIcingIncoming/d' "$work/plain.conf"
+sed -i '/LPIcingIncoming/d; /LPIcingUser/d' "$work/plain.conf"
 "$httpd_bin" -DFOREGROUND -f "$work/plain.conf" & pids+=($!)
 nginx_port=$(free_port)
 cat > "$work/nginx.conf" <<CONF
@@ -196,7 +201,7 @@ if [[ callgrind =~ $only ]]; then
   chown -R www-data "$work/cg" 2>/dev/null || true
   write_conf "$work/cg/lpedge.conf" "$cg_port" "$work/cg/run" 1
   write_conf "$work/cg/plain.conf" "$cg_port" "$work/cg/run" 0
-  sed -i '/LPIcingIncoming/d' "$work/cg/lpedge.conf" "$work/cg/plain.conf"
+  sed -i '/LPIcingIncoming/d; /LPIcingUser/d' "$work/cg/lpedge.conf" "$work/cg/plain.conf"
   cg_total() {  # conf host path n [header]: total instructions of an httpd -X serving n requests
     local out=$work/cg/out.$RANDOM
     install -m 666 /dev/null "$out"

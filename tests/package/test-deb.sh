@@ -123,7 +123,11 @@ free_port() {
   done
   fail "no free loopback port"
 }
-mkdir -p "$chroot_dir/var/lib/lpicing/store" "$chroot_dir/var/lib/lpicing/incoming"
+step "the package made the deploy user and its directories"
+in_root getent passwd lpicing >>"$log" 2>&1 || fail "no lpicing user after install"
+owners=$(in_root stat -c '%U:%G %a %n' /var/lib/lpicing/store /var/lib/lpicing/incoming)
+grep -q '^lpicing:lpicing 755 /var/lib/lpicing/store$' <<<"$owners" || { echo "$owners" >&2; fail "store owner/mode"; }
+grep -q '^lpicing:lpicing 2770 /var/lib/lpicing/incoming$' <<<"$owners" || { echo "$owners" >&2; fail "incoming owner/mode"; }
 in_root a2dissite 000-default >>"$log" 2>&1
 for attempt in 1 2 3 4 5; do
   port=$(free_port)
@@ -136,6 +140,7 @@ for attempt in 1 2 3 4 5; do
     LPEdgeRedirect edge.test prod.test:$port
     LPIcingStore /var/lib/lpicing/store
     LPIcingIncoming /var/lib/lpicing/incoming
+    LPIcingUser lpicing
     <Location /lpicing-status>
         SetHandler lpicing-status
         Require local
@@ -189,6 +194,8 @@ done
       fail "dropped bundle not served: httpd children crash (Segmentation fault, above)"
     fail "dropped bundle not served within 10 s"; }
 step "bundle served $(( SECONDS - dropped )) s after the drop"
+owner=$(in_root stat -c %U /var/lib/lpicing/store/revisions/pkgtest-1/files/css/app.css)
+[ "$owner" = lpicing ] || fail "the watcher wrote the store as $owner, not as lpicing"
 status_json=$(curl -sf -H 'Host: prod.test' "$base/lpicing-status" || true)
 grep -q '"pkgtest-1"' <<<"$status_json" ||
   fail "lpicing-status does not list pkgtest-1"
