@@ -9,6 +9,20 @@
 #include <utility>
 #include <vector>
 
+// The modules' paths come from the build as compile definitions (tests/integration/
+// CMakeLists.txt); one that LPWEB_SKIP_LPEDGE / LPWEB_SKIP_LPICING left out is "", and
+// a test that loads it skips, at the start of its body or SetUp().
+#ifndef LPWEB_MOD_LPEDGE
+#define LPWEB_MOD_LPEDGE ""
+#endif
+#ifndef LPWEB_MOD_LPICING
+#define LPWEB_MOD_LPICING ""
+#endif
+#define LPWEB_SKIP_WITHOUT_LPEDGE() \
+  if (!*LPWEB_MOD_LPEDGE) GTEST_SKIP() << "mod_lpedge was not built (LPWEB_SKIP_LPEDGE=ON)"
+#define LPWEB_SKIP_WITHOUT_LPICING() \
+  if (!*LPWEB_MOD_LPICING) GTEST_SKIP() << "mod_lpicing was not built (LPWEB_SKIP_LPICING=ON)"
+
 namespace lpweb::test {
 
 struct HttpdOptions {

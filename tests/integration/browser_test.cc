@@ -734,6 +734,7 @@ TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLan
 // ---- the edge host, followed by the browser ----------------------------------------------
 
 TEST(BrowserEdgeTest, FollowingAnEdgeUrlEndsOnTheIdenticalProductionUrl) {
+  LPWEB_SKIP_WITHOUT_LPEDGE();
   std::string work = make_temp_dir("browser-edge");
   HttpdOptions o;
   o.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE}};

@@ -229,6 +229,7 @@ TEST_F(ObservabilityTest, RequestsOutsideThePrefixAreNotCounted) {
 }
 
 TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
+  LPWEB_SKIP_WITHOUT_LPEDGE();
   deploy("100");
   HttpdOptions o = options("LPEdgeRedirect edge.example.net example.net\nLPEdgeExempt /health\n");
   o.own_modules.push_back({"lpedge_module", LPWEB_MOD_LPEDGE});

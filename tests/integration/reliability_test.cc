@@ -573,6 +573,7 @@ std::map<pid_t, ChildSample> sample_children(pid_t parent) {
 class ReliabilityTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    LPWEB_SKIP_WITHOUT_LPEDGE();
     work_ = make_temp_dir("reliability");
     store_ = work_ + "/store";
   }
