@@ -33,6 +33,10 @@ struct HttpdOptions {
   std::vector<std::pair<std::string, std::string>> own_modules;
   std::string config;                        // appended after the generated base config
   std::string log_level = "warn";
+  // How long stop() waits for httpd to exit, then for the rest of its process
+  // group; past either the test fails. Shorter only in the harness's own tests.
+  int stop_deadline_seconds = 30;
+  int group_deadline_seconds = 10;
 };
 
 class Httpd {
@@ -45,6 +49,9 @@ class Httpd {
   // Writes the config, starts httpd and waits until it answers HTTP.
   // Returns false with *error set (including the error log) on failure.
   bool start(std::string* error);
+  // Stops httpd gracefully (SIGWINCH, then SIGTERM), then waits for it and every process
+  // of its group (the drop-directory watcher and its tool runs); a stop that needs
+  // SIGKILL fails the running test.
   void stop();
   // Graceful restart; returns once httpd has reloaded and answers again.
   bool graceful(std::string* error);
@@ -53,12 +60,14 @@ class Httpd {
   std::pair<int, std::string> config_test();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // httpd's parent (and process group), -1 when not running
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
   std::string error_log() const;
   std::string access_log() const;
-  // Error-log lines at error, crit, alert or emerg level not matching any of `allowed`,
-  // after every sanitizer report (sanitized build: LPWEB_SANITIZE).
+  // Error-log lines at error, crit, alert or emerg level, and child-crash lines at any
+  // level (AH00052 and kin), not matching any of `allowed`, after every sanitizer report
+  // (sanitized build: LPWEB_SANITIZE).
   std::vector<std::string> unexpected_errors(const std::vector<std::string>& allowed = {}) const;
   // The head of each sanitizer report of httpd's processes: ASan's files in logs/asan,
   // and reports that reached stderr.log or error.log (UBSan's, under gcc 12).
@@ -68,6 +77,7 @@ class Httpd {
 
  private:
   std::string render_config() const;
+  void wait_for_process_group();
   bool wait_until_answering(std::string* error);
   int count_in_error_log(const std::string& needle) const;
 
@@ -75,13 +85,19 @@ class Httpd {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::size_t stop_offset_ = std::string::npos;  // error-log size when stop() began
+  pid_t pgid_ = -1;  // httpd's process group, until stop() saw it empty
+  // Error-log offsets from each stop() to the next start: where shutdown noise is tolerated.
+  std::vector<std::pair<std::size_t, std::size_t>> stop_windows_;
   mutable std::size_t reported_ = 0;  // sanitizer reports already handed to the test
 };
 
 // True in the LPWEB_SANITIZE build, where ASan's quarantine and shadow memory make a
 // process's RSS grow by design: memory-growth bounds do not apply there.
 bool sanitized_build();
+
+// The error-log lines the harness tolerates or always reports, by AH number.
+bool is_shutdown_noise(const std::string& line);
+bool is_child_crash(const std::string& line);
 
 // A free TCP port on 127.0.0.1 (the kernel's pick, released for httpd to take).
 int free_loopback_port();
