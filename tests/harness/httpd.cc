@@ -110,6 +110,11 @@ std::string describe_process_group(pid_t pgid) {
 
 }  // namespace
 
+bool trace_mode() {
+  const char* v = std::getenv("LPWEB_TEST_TRACE");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
 // Found in httpd 2.4's server/mpm/event/event.c. An ungraceful stop (SIGTERM)
 // runs close_worker_sockets(), which closes connections under their worker
 // threads; the worker then fails on the closed descriptor (EBADF). Harmless
@@ -238,11 +243,20 @@ Httpd::~Httpd() {
 std::string Httpd::render_config() const {
   std::ostringstream c;
   const std::string mods = LPWEB_HTTPD_MODULES_DIR;
+  std::string log_level = options_.log_level;
+  // Only for modules that are loaded: LogLevel refuses a module it cannot find.
+  if (trace_mode()) {
+    for (const auto& own : options_.own_modules) {
+      const std::string& name = own.first;
+      std::size_t suffix = name.rfind("_module");
+      log_level += " " + name.substr(0, suffix) + ":trace8";
+    }
+  }
   c << "ServerRoot \"" << dir_ << "\"\n"
     << "Listen 127.0.0.1:" << port_ << "\n"
     << "PidFile \"" << dir_ << "/run/httpd.pid\"\n"
     << "ErrorLog \"" << dir_ << "/logs/error.log\"\n"
-    << "LogLevel " << options_.log_level << "\n"
+    << "LogLevel " << log_level << "\n"
     << "DefaultRuntimeDir \"" << dir_ << "/run\"\n"
     << "Mutex file:" << dir_ << "/run default\n"
     << "ServerName localhost\n";

@@ -95,6 +95,10 @@ class Httpd {
 // process's RSS grow by design: memory-growth bounds do not apply there.
 bool sanitized_build();
 
+// LPWEB_TEST_TRACE=1 (tests/run-tests.sh --trace): every httpd runs this project's
+// modules at trace8, so that every log call of theirs executes.
+bool trace_mode();
+
 // The error-log lines the harness tolerates or always reports, by AH number.
 bool is_shutdown_noise(const std::string& line);
 bool is_child_crash(const std::string& line);

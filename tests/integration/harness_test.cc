@@ -1,6 +1,7 @@
 // The harness's own promises (tests/harness/httpd.cc): a crashed child fails the
 // test whatever its log level, shutdown noise passes only once a stop began, a
-// stop that needs SIGKILL or leaves a process in httpd's group fails the test.
+// stop that needs SIGKILL or leaves a process in httpd's group fails the test, and
+// trace mode raises only the loaded modules to trace8.
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -157,6 +158,22 @@ TEST(HarnessTest, AToolRunOutlivingHttpdFailsTheTestNamingIt) {
   std::vector<std::string> errors = httpd.unexpected_errors({"LPI0007"});
   EXPECT_TRUE(errors.empty()) << errors.front();
   if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work);
+}
+
+TEST(HarnessTest, TraceModeRaisesEveryLoadedModuleOfOursToTrace8) {
+  LPWEB_SKIP_WITHOUT_LPICING();
+  ASSERT_EQ(setenv("LPWEB_TEST_TRACE", "1", 1), 0);  // this process only: ctest runs one test per process
+  HttpdOptions o;
+  o.log_level = "warn lpicing:debug";
+  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+  Httpd httpd(o);
+  auto [code, output] = httpd.config_test();
+  EXPECT_EQ(code, 0) << output;
+  std::string conf = read_file(httpd.path("httpd.conf"));
+  EXPECT_NE(conf.find("LogLevel warn lpicing:debug lpicing:trace8\n"), std::string::npos) << conf;
+  // LogLevel refuses a module that is not loaded.
+  EXPECT_EQ(conf.find("lpedge:trace8"), std::string::npos) << conf;
+  unsetenv("LPWEB_TEST_TRACE");
 }
 
 }  // namespace
