@@ -176,8 +176,8 @@ static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     if (full)
       ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                   "LPE0002: more than %zu (edge host, status) pairs since start: some redirects are not counted "
-                   "until a full restart", kCounterSlots);
+                   "LPE0002: more than %" APR_SIZE_T_FMT " (edge host, status) pairs since start: some redirects "
+                   "are not counted until a full restart", static_cast<apr_size_t>(kCounterSlots));
     return OK;
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "LPE0003: cannot set up: %s", e.what());

@@ -623,9 +623,9 @@ static int translate_combo(request_rec* r, ServerConf* c, const char* path) {
   r->filename = apr_pstrmemdup(r->pool, combo.files.front().data(), combo.files.front().size());
   r->handler = kHandler;
   ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                "LPI0602: combo %s: %s revision %s, %zu files, %" APR_UINT64_T_FMT " bytes, %s", r->uri,
-                combo.kind == lpicing::PathKind::versioned ? "versioned" : "current", combo.revision.c_str(),
-                combo.members.size(), static_cast<apr_uint64_t>(combo.identity_size),
+                "LPI0602: combo %s: %s revision %s, %" APR_SIZE_T_FMT " files, %" APR_UINT64_T_FMT " bytes, %s",
+                r->uri, combo.kind == lpicing::PathKind::versioned ? "versioned" : "current", combo.revision.c_str(),
+                static_cast<apr_size_t>(combo.members.size()), static_cast<apr_uint64_t>(combo.identity_size),
                 combo.encoding == lpicing::Encoding::identity ? "identity"
                                                               : lpicing::content_encoding(combo.encoding).data());
   return OK;
@@ -890,8 +890,10 @@ static int setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) 
     c->counter_slot = c->store ? table.slot_for(c->store) : -1;
     if (c->store && c->counter_slot < 0)
       ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
-                   "LPI0403: requests for store %s are not counted: more than %zu stores since start, or a path "
-                   "over %zu bytes", c->store, kCounterSlots, lpicing::RequestCounterTable::kStoreBytes - 1);
+                   "LPI0403: requests for store %s are not counted: more than %" APR_SIZE_T_FMT
+                   " stores since start, or a path over %" APR_SIZE_T_FMT " bytes",
+                   c->store, static_cast<apr_size_t>(kCounterSlots),
+                   static_cast<apr_size_t>(lpicing::RequestCounterTable::kStoreBytes - 1));
   }
   return OK;
 }
