@@ -449,6 +449,10 @@ TEST_F(IcingTest, StatusReportsCurrentAndEveryRevision) {
 
 class DropTest : public IcingTest {
  protected:
+  // How long a drop may take before the test calls it lost: generous, since this is a
+  // condition, not a performance figure (tests/bench/bench.sh measures drop-to-first-200).
+  static constexpr double kDeadline = 30;
+
   void start_watching() {
     start("LPIcingIncoming \"" + incoming_ + "\"\nLPIcingKeep 3\n");
   }
@@ -468,22 +472,21 @@ class DropTest : public IcingTest {
   }
 };
 
-TEST_F(DropTest, DroppedBundleIsServedWithinTwoSeconds) {
+TEST_F(DropTest, DroppedBundleIsServedThenCurrentAndTheDropFileRemoved) {
   deploy("100");
   start_watching();
   std::string bundle = pack("200");
   drop(bundle, "release-200.tar.gz");
-  double took = seconds_until_served("/+icing/rev200/css/app.css", 10);
-  ASSERT_GE(took, 0) << httpd_->error_log();
-  EXPECT_LT(took, 2.0);
+  double took = seconds_until_served("/+icing/rev200/css/app.css", kDeadline);
+  ASSERT_GE(took, 0) << "not served within " << kDeadline << " s:\n" << httpd_->error_log();
   RecordProperty("drop_to_first_200_seconds", std::to_string(took));
   // The revision's own URLs answer from the moment its directory is renamed into
   // place; `current` flips just after, so the unversioned URL follows shortly.
-  EXPECT_TRUE(eventually([&] { return get("/+icing/css/app.css").body == css_for("revision 200"); }, 5))
+  EXPECT_TRUE(eventually([&] { return get("/+icing/css/app.css").body == css_for("revision 200"); }, kDeadline))
       << httpd_->error_log();
   // The tool removes the dropped file just after the revision goes live.
   std::string dropped = incoming_ + "/release-200.tar.gz";
-  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(dropped); }, 5));
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(dropped); }, kDeadline));
 }
 
 TEST_F(DropTest, PartialFileIsIgnored) {
@@ -492,7 +495,7 @@ TEST_F(DropTest, PartialFileIsIgnored) {
   std::filesystem::copy_file(pack("300"), incoming_ + "/release-300.tar.gz.part");
   // A complete bundle dropped after it is deployed; the .part one must still be waiting.
   drop(pack("301"), "release-301.tar.gz");
-  ASSERT_GE(seconds_until_served("/+icing/rev301/css/app.css", 10), 0) << httpd_->error_log();
+  ASSERT_GE(seconds_until_served("/+icing/rev301/css/app.css", kDeadline), 0) << httpd_->error_log();
   EXPECT_TRUE(std::filesystem::exists(incoming_ + "/release-300.tar.gz.part"));
   EXPECT_EQ(get("/+icing/rev300/css/app.css").status, 404);
 }
@@ -503,12 +506,12 @@ TEST_F(DropTest, BadBundleIsMovedAsideWithItsReason) {
   allowed_errors_ = {"LPI0300"};
   write_file(incoming_ + "/broken.tar.gz", "this is not an archive at all");
   std::string reason = incoming_ + "/rejected/broken.tar.gz.reason";
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(reason); }, 10)) << httpd_->error_log();
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(reason); }, kDeadline)) << httpd_->error_log();
   EXPECT_TRUE(std::filesystem::exists(incoming_ + "/rejected/broken.tar.gz"));
   EXPECT_FALSE(read_file(reason).empty());
   EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
   // The watcher logs the tool's words after the tool has moved the file aside.
-  EXPECT_TRUE(eventually([&] { return httpd_->error_log().find("broken.tar.gz") != std::string::npos; }, 10))
+  EXPECT_TRUE(eventually([&] { return httpd_->error_log().find("broken.tar.gz") != std::string::npos; }, kDeadline))
       << httpd_->error_log();
 }
 
