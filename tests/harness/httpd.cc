@@ -196,7 +196,7 @@ void remove_tree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
 }
 
-CommandResult run_command(const std::vector<std::string>& argv) {
+CommandResult run_command(const std::vector<std::string>& argv, double deadline_seconds) {
   CommandResult result;
   std::string base = make_temp_dir("cmd");
   std::string out = base + "/out", err = base + "/err";
@@ -211,7 +211,21 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   pid_t pid = -1;
   if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) == 0) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    if (deadline_seconds > 0) {
+      auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(deadline_seconds));
+      while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (Clock::now() >= deadline) {
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          result.timed_out = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    } else {
+      waitpid(pid, &status, 0);
+    }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   posix_spawn_file_actions_destroy(&fa);

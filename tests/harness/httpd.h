@@ -112,11 +112,13 @@ std::string read_file(const std::string& path);
 void remove_tree(const std::string& path);
 
 struct CommandResult {
-  int exit_code = -1;  // 128+N when killed by signal N
-  std::string out;     // stdout
-  std::string err;     // stderr
+  int exit_code = -1;      // 128+N when killed by signal N
+  std::string out;         // stdout
+  std::string err;         // stderr
+  bool timed_out = false;  // killed (SIGKILL) at the deadline
 };
-// Runs a program (no shell) and collects its exit code and output.
-CommandResult run_command(const std::vector<std::string>& argv);
+// Runs a program (no shell) and collects its exit code and output; with a
+// deadline (seconds > 0), a program still running then is killed.
+CommandResult run_command(const std::vector<std::string>& argv, double deadline_seconds = 0);
 
 }  // namespace lpweb::test
