@@ -259,7 +259,7 @@ std::string Httpd::render_config() const {
   const std::string mods = LPWEB_HTTPD_MODULES_DIR;
   std::string log_level = options_.log_level;
   // Only for modules that are loaded: LogLevel refuses a module it cannot find.
-  if (trace_mode()) {
+  if (trace_mode() && options_.follow_trace_mode) {
     for (const auto& own : options_.own_modules) {
       const std::string& name = own.first;
       std::size_t suffix = name.rfind("_module");

@@ -33,6 +33,8 @@ struct HttpdOptions {
   std::vector<std::pair<std::string, std::string>> own_modules;
   std::string config;                        // appended after the generated base config
   std::string log_level = "warn";
+  // False for a test about the LogLevel itself: trace mode then leaves it as set.
+  bool follow_trace_mode = true;
   // How long stop() waits for httpd to exit, then for the rest of its process
   // group; past either the test fails. Shorter only in the harness's own tests.
   int stop_deadline_seconds = 30;

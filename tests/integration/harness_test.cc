@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "httpd.h"
@@ -173,6 +174,12 @@ TEST(HarnessTest, TraceModeRaisesEveryLoadedModuleOfOursToTrace8) {
   EXPECT_NE(conf.find("LogLevel warn lpicing:debug lpicing:trace8\n"), std::string::npos) << conf;
   // LogLevel refuses a module that is not loaded.
   EXPECT_EQ(conf.find("lpedge:trace8"), std::string::npos) << conf;
+  // A test about the LogLevel itself keeps it.
+  o.follow_trace_mode = false;
+  Httpd untraced(o);
+  std::tie(code, output) = untraced.config_test();
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(read_file(untraced.path("httpd.conf")).find("LogLevel warn lpicing:debug\n"), std::string::npos);
   unsetenv("LPWEB_TEST_TRACE");
 }
 
