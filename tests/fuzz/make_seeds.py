@@ -71,7 +71,11 @@ for k, v in sums.items():
 
 ae = ["br, gzip", "gzip;q=0.5, br;q=1.0", "*;q=0", "identity;q=0, *;q=0", "x-gzip", "br;q=0, gzip",
       'gzip; level="1,2"; q=0.8, br;q=0.9', "BR;Q=1", "gzip;q=1.001", "", " , ,br", "gzip;q=0.000, *",
-      "br;q=0.5;q=1", "identity, br;q=0.001"]
+      "br;q=0.5;q=1", "identity, br;q=0.001",
+      # The oracle's corners: first mention, "*" covering identity, all refused, a comma
+      # in a quoted parameter, case, a malformed first mention and empty parameters.
+      "x-gzip;q=0.2, gzip, br;q=0.1", "*;q=0.5, gzip;q=0.3", "identity;q=0, br;q=0, gzip;q=0",
+      'gzip;a="x,y;q=0", br;q=0.5', "GZIP;Q=0.5, Br;q=0.500, *;q=0", "br;q=1.001, br;q=0.7, gzip;q=0.70;;"]
 for i, v in enumerate(ae):
     put("fuzz_accept_encoding", "ae%02d" % i, v)
 

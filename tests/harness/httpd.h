@@ -9,6 +9,20 @@
 #include <utility>
 #include <vector>
 
+// The modules' paths come from the build as compile definitions (tests/integration/
+// CMakeLists.txt); one that LPWEB_SKIP_LPEDGE / LPWEB_SKIP_LPICING left out is "", and
+// a test that loads it skips, at the start of its body or SetUp().
+#ifndef LPWEB_MOD_LPEDGE
+#define LPWEB_MOD_LPEDGE ""
+#endif
+#ifndef LPWEB_MOD_LPICING
+#define LPWEB_MOD_LPICING ""
+#endif
+#define LPWEB_SKIP_WITHOUT_LPEDGE() \
+  if (!*LPWEB_MOD_LPEDGE) GTEST_SKIP() << "mod_lpedge was not built (LPWEB_SKIP_LPEDGE=ON)"
+#define LPWEB_SKIP_WITHOUT_LPICING() \
+  if (!*LPWEB_MOD_LPICING) GTEST_SKIP() << "mod_lpicing was not built (LPWEB_SKIP_LPICING=ON)"
+
 namespace lpweb::test {
 
 struct HttpdOptions {
@@ -19,6 +33,12 @@ struct HttpdOptions {
   std::vector<std::pair<std::string, std::string>> own_modules;
   std::string config;                        // appended after the generated base config
   std::string log_level = "warn";
+  // False for a test about the LogLevel itself: trace mode then leaves it as set.
+  bool follow_trace_mode = true;
+  // How long stop() waits for httpd to exit, then for the rest of its process
+  // group; past either the test fails. Shorter only in the harness's own tests.
+  int stop_deadline_seconds = 30;
+  int group_deadline_seconds = 10;
 };
 
 class Httpd {
@@ -31,6 +51,9 @@ class Httpd {
   // Writes the config, starts httpd and waits until it answers HTTP.
   // Returns false with *error set (including the error log) on failure.
   bool start(std::string* error);
+  // Stops httpd gracefully (SIGWINCH, then SIGTERM), then waits for it and every process
+  // of its group (the drop-directory watcher and its tool runs); a stop that needs
+  // SIGKILL fails the running test.
   void stop();
   // Graceful restart; returns once httpd has reloaded and answers again.
   bool graceful(std::string* error);
@@ -39,12 +62,14 @@ class Httpd {
   std::pair<int, std::string> config_test();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // httpd's parent (and process group), -1 when not running
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
   std::string error_log() const;
   std::string access_log() const;
-  // Error-log lines at error, crit, alert or emerg level not matching any of `allowed`,
-  // after every sanitizer report (sanitized build: LPWEB_SANITIZE).
+  // Error-log lines at error, crit, alert or emerg level, and child-crash lines at any
+  // level (AH00052 and kin), not matching any of `allowed`, after every sanitizer report
+  // (sanitized build: LPWEB_SANITIZE).
   std::vector<std::string> unexpected_errors(const std::vector<std::string>& allowed = {}) const;
   // The head of each sanitizer report of httpd's processes: ASan's files in logs/asan,
   // and reports that reached stderr.log or error.log (UBSan's, under gcc 12).
@@ -54,6 +79,7 @@ class Httpd {
 
  private:
   std::string render_config() const;
+  void wait_for_process_group();
   bool wait_until_answering(std::string* error);
   int count_in_error_log(const std::string& needle) const;
 
@@ -61,13 +87,23 @@ class Httpd {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::size_t stop_offset_ = std::string::npos;  // error-log size when stop() began
+  pid_t pgid_ = -1;  // httpd's process group, until stop() saw it empty
+  // Error-log offsets from each stop() to the next start: where shutdown noise is tolerated.
+  std::vector<std::pair<std::size_t, std::size_t>> stop_windows_;
   mutable std::size_t reported_ = 0;  // sanitizer reports already handed to the test
 };
 
 // True in the LPWEB_SANITIZE build, where ASan's quarantine and shadow memory make a
 // process's RSS grow by design: memory-growth bounds do not apply there.
 bool sanitized_build();
+
+// LPWEB_TEST_TRACE=1 (tests/run-tests.sh --trace): every httpd runs this project's
+// modules at trace8, so that every log call of theirs executes.
+bool trace_mode();
+
+// The error-log lines the harness tolerates or always reports, by AH number.
+bool is_shutdown_noise(const std::string& line);
+bool is_child_crash(const std::string& line);
 
 // A free TCP port on 127.0.0.1 (the kernel's pick, released for httpd to take).
 int free_loopback_port();
@@ -78,11 +114,13 @@ std::string read_file(const std::string& path);
 void remove_tree(const std::string& path);
 
 struct CommandResult {
-  int exit_code = -1;  // 128+N when killed by signal N
-  std::string out;     // stdout
-  std::string err;     // stderr
+  int exit_code = -1;      // 128+N when killed by signal N
+  std::string out;         // stdout
+  std::string err;         // stderr
+  bool timed_out = false;  // killed (SIGKILL) at the deadline
 };
-// Runs a program (no shell) and collects its exit code and output.
-CommandResult run_command(const std::vector<std::string>& argv);
+// Runs a program (no shell) and collects its exit code and output; with a
+// deadline (seconds > 0), a program still running then is killed.
+CommandResult run_command(const std::vector<std::string>& argv, double deadline_seconds = 0);
 
 }  // namespace lpweb::test

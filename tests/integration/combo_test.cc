@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "client.h"
@@ -59,17 +60,19 @@ class ComboTest : public ::testing::Test {
   void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
     std::string src = work_ + "/src-" + rev;
     for (const char* d : {"/css", "/js/lib", "/img"}) std::filesystem::create_directories(src + d);
-    write_file(src + "/css/a.css", css_for("alpha " + rev));
-    write_file(src + "/css/b.css", css_for("beta " + rev));
-    write_file(src + "/css/small one.css", "p{margin:0}\n");
-    write_file(src + "/css/x.css", "x{}");
-    write_file(src + "/css/.hidden.css", "hidden{}\n");
-    write_file(src + "/js/one.js", "var one = '" + rev + "';\n" + std::string(400, ' ') + "\n");
-    write_file(src + "/js/lib/two.js", "var two = 2;\n// no newline at the end");
-    write_file(src + "/js/" + rev + "-only.js", "var only = 1;\n");
+    std::map<std::string, std::string>& files = sources_[rev];
+    files["css/a.css"] = css_for("alpha " + rev);
+    files["css/b.css"] = css_for("beta " + rev);
+    files["css/small one.css"] = "p{margin:0}\n";
+    files["css/x.css"] = "x{}";
+    files["css/.hidden.css"] = "hidden{}\n";
+    files["js/one.js"] = "var one = '" + rev + "';\n" + std::string(400, ' ') + "\n";
+    files["js/lib/two.js"] = "var two = 2;\n// no newline at the end";
+    files["js/" + rev + "-only.js"] = "var only = 1;\n";
     std::string png = "\x89PNG\r\n\x1a\n";
     for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131) & 0xff));
-    write_file(src + "/img/logo.png", png);
+    files["img/logo.png"] = png;
+    for (const auto& [path, bytes] : files) write_file(src + "/" + path, bytes);
     std::string bundle = work_ + "/bundle-" + rev + ".tar.gz";
     CommandResult packed = tool({"pack", src, "-r", rev, "-o", bundle});
     ASSERT_EQ(packed.exit_code, 0) << packed.err;
@@ -101,10 +104,13 @@ class ComboTest : public ::testing::Test {
     return raw_request(httpd_->port(), "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   }
 
-  std::string stored(const std::string& rev, const std::string& path) {
-    return read_file(store_ + "/revisions/" + rev + "/files/" + path);
+  // What the test wrote for `path` into revision `rev`'s source tree: bodies are
+  // checked against it, never against what the deploy put in the store.
+  const std::string& source(const std::string& rev, const std::string& path) const {
+    return sources_.at(rev).at(path);
   }
 
+  std::map<std::string, std::map<std::string, std::string>> sources_;  // rev -> path -> bytes
   std::string work_, store_;
   std::unique_ptr<Httpd> httpd_;
   std::vector<std::string> allowed_errors_;
@@ -119,7 +125,7 @@ TEST_F(ComboTest, VersionedComboIsTheConcatenationWithImmutableCaching) {
   start();
   Response r = get(kAB);
   ASSERT_EQ(r.status, 200) << r.error;
-  const std::string a = stored("100", "css/a.css"), b = stored("100", "css/b.css");
+  const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
   EXPECT_EQ(r.body, a + b);
   EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
   EXPECT_EQ(r.header("content-type"), "text/css");
@@ -135,7 +141,7 @@ TEST_F(ComboTest, MembersComeInRequestOrderWithRepeatsAndEscapes) {
   start();
   Response r = get("/+icing/+combo/rev100/?js/lib/two.js&js/one.js&js/lib/two.js");
   ASSERT_EQ(r.status, 200);
-  const std::string one = stored("100", "js/one.js"), two = stored("100", "js/lib/two.js");
+  const std::string one = source("100", "js/one.js"), two = source("100", "js/lib/two.js");
   EXPECT_EQ(r.body, two + one + two);
   EXPECT_EQ(r.header("content-type"), "text/javascript");
   Response escaped = get("/+icing/+combo/rev100/?css/small%20one.css&css%2Fx.css");
@@ -149,14 +155,14 @@ TEST_F(ComboTest, MembersComeInRequestOrderWithRepeatsAndEscapes) {
 TEST_F(ComboTest, BrotliAndGzipDecodeToTheConcatenation) {
   deploy("100");
   start();
-  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
   Response br = get(kAB, {"Accept-Encoding: gzip, deflate, br"});
   ASSERT_EQ(br.status, 200);
   EXPECT_EQ(br.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(br.body), ab);
   EXPECT_LT(br.body.size(), ab.size() / 4);
   EXPECT_EQ(br.header("content-length"), std::to_string(br.body.size()));
-  EXPECT_EQ(br.header("etag"), combo_etag({stored("100", "css/a.css"), stored("100", "css/b.css")},
+  EXPECT_EQ(br.header("etag"), combo_etag({source("100", "css/a.css"), source("100", "css/b.css")},
                                           "br;quality=5;lgwin=22"));
   EXPECT_EQ(br.header("vary"), "Accept-Encoding");
   EXPECT_EQ(br.header("content-type"), "text/css");
@@ -179,7 +185,7 @@ TEST_F(ComboTest, BrotliAndGzipDecodeToTheConcatenation) {
 TEST_F(ComboTest, WithoutTheCacheCompressedCombosAreStillRight) {
   deploy("100");
   start("LPIcingComboCacheBytes 0\n");
-  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
   Response first = get(kAB, {"Accept-Encoding: br"});
   Response second = get(kAB, {"Accept-Encoding: br"});
   EXPECT_EQ(brotli_decode(first.body), ab);
@@ -194,7 +200,7 @@ TEST_F(ComboTest, NonTextCombosAreNeverEncoded) {
   EXPECT_EQ(r.header("content-type"), "image/png");
   EXPECT_EQ(r.header_count("content-encoding"), 0);
   EXPECT_EQ(r.header_count("vary"), 0);
-  EXPECT_EQ(r.body, stored("100", "img/logo.png") + stored("100", "img/logo.png"));
+  EXPECT_EQ(r.body, source("100", "img/logo.png") + source("100", "img/logo.png"));
 }
 
 // ---- conditional requests, HEAD, Range --------------------------------------------------
@@ -240,8 +246,8 @@ TEST_F(ComboTest, HeadHasTheLengthOfGetButNoBody) {
 TEST_F(ComboTest, RangeIsServedByHttpd) {
   deploy("100");
   start();
-  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
-  std::size_t mid = stored("100", "css/a.css").size() - 5;  // across the join
+  const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
+  std::size_t mid = source("100", "css/a.css").size() - 5;  // across the join
   Response r = get(kAB, {"Range: bytes=" + std::to_string(mid) + "-" + std::to_string(mid + 9)});
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.body, ab.substr(mid, 10));
@@ -265,12 +271,12 @@ TEST_F(ComboTest, UnversionedComboFollowsCurrentWithShortMaxAge) {
   const char* target = "/+icing/+combo/?css/a.css&css/b.css";
   Response r = get(target);
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, stored("100", "css/a.css") + stored("100", "css/b.css"));
+  EXPECT_EQ(r.body, source("100", "css/a.css") + source("100", "css/b.css"));
   EXPECT_EQ(r.header("cache-control"), "public, max-age=120");
   deploy("101");
-  EXPECT_EQ(get(target).body, stored("101", "css/a.css") + stored("101", "css/b.css"));
+  EXPECT_EQ(get(target).body, source("101", "css/a.css") + source("101", "css/b.css"));
   // The old revision stays reachable through its own URL.
-  EXPECT_EQ(get(kAB).body, stored("100", "css/a.css") + stored("100", "css/b.css"));
+  EXPECT_EQ(get(kAB).body, source("100", "css/a.css") + source("100", "css/b.css"));
 }
 
 TEST_F(ComboTest, EveryMemberComesFromTheNamedRevision) {
@@ -341,7 +347,7 @@ TEST_F(ComboTest, LimitsGive400) {
   Response files = get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css&css/x.css");
   EXPECT_EQ(files.status, 400);
   EXPECT_EQ(files.header("cache-control"), "no-store");
-  ASSERT_LT(stored("100", "css/a.css").size(), 5000u);
+  ASSERT_LT(source("100", "css/a.css").size(), 5000u);
   EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css").status, 200);
   EXPECT_EQ(get(kAB).status, 400);  // a + b is over 5000 bytes
 }
@@ -362,15 +368,15 @@ TEST_F(ComboTest, SingleFilesAreUnchanged) {
   start();
   Response r = get("/+icing/rev100/css/a.css");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, stored("100", "css/a.css"));
+  EXPECT_EQ(r.body, source("100", "css/a.css"));
   // A query on a single-file URL is not a combo.
-  EXPECT_EQ(get("/+icing/rev100/css/a.css?css/b.css").body, stored("100", "css/a.css"));
+  EXPECT_EQ(get("/+icing/rev100/css/a.css?css/b.css").body, source("100", "css/a.css"));
 }
 
 TEST_F(ComboTest, SlowPathServesCombosAlike) {
   deploy("100");
   start("LPIcingQuickHandler Off\n");
-  const std::string ab = stored("100", "css/a.css") + stored("100", "css/b.css");
+  const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
   Response id = get(kAB);
   ASSERT_EQ(id.status, 200);
   EXPECT_EQ(id.body, ab);

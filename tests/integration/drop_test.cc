@@ -94,7 +94,7 @@ class DropTest : public IcingSiteTest {
 
 // ---- the drop directory's ordinary work ----
 
-TEST_F(DropTest, DroppedBundleIsServedAndRemoved) {
+TEST_F(DropTest, DroppedBundleIsServedThenCurrentAndTheDropFileRemoved) {
   ASSERT_EQ(site_->deploy(site_->pack("100", small_files("100"))).exit_code, 0);
   start_watching("LPIcingKeep 3\n");
   auto dropped_at = std::chrono::steady_clock::now();

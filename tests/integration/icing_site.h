@@ -160,7 +160,7 @@ class IcingSiteTest : public ::testing::Test {
  protected:
   void SetUp() override { site_ = std::make_unique<IcingSite>(); }
   void TearDown() override {
-    if (site_->running()) {
+    if (site_ && site_->running()) {
       site_->httpd().stop();
       auto errors = site_->httpd().unexpected_errors(allowed_errors_);
       EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();

@@ -32,6 +32,7 @@ HttpdOptions edge_options(const std::string& config = kEdgeConfig) {
 
 class EdgeTest : public ::testing::Test {
  protected:
+  void SetUp() override { LPWEB_SKIP_WITHOUT_LPEDGE(); }
   void start(HttpdOptions options = edge_options()) {
     httpd_ = std::make_unique<Httpd>(std::move(options));
     mkdir(httpd_->path("htdocs/.well-known").c_str(), 0755);
@@ -414,6 +415,7 @@ struct BadDirective {
 class EdgeBadConfigTest : public ::testing::TestWithParam<BadDirective> {};
 
 TEST_P(EdgeBadConfigTest, ConfigTestFailsNamingDirectiveAndValue) {
+  LPWEB_SKIP_WITHOUT_LPEDGE();
   Httpd httpd(edge_options(GetParam().line));
   auto [code, output] = httpd.config_test();
   EXPECT_NE(code, 0) << output;
@@ -442,6 +444,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(EdgeGoodConfig, ConfigTestPasses) {
+  LPWEB_SKIP_WITHOUT_LPEDGE();
   Httpd httpd(edge_options(std::string(kEdgeConfig) + "LPEdgeScheme https\nLPEdgeStatus 308\n"
                                                       "LPEdgeCacheControl \"max-age=3600, public\"\n"));
   auto [code, output] = httpd.config_test();

@@ -229,6 +229,7 @@ TEST_F(ObservabilityTest, RequestsOutsideThePrefixAreNotCounted) {
 }
 
 TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
+  LPWEB_SKIP_WITHOUT_LPEDGE();
   deploy("100");
   HttpdOptions o = options("LPEdgeRedirect edge.example.net example.net\nLPEdgeExempt /health\n");
   o.own_modules.push_back({"lpedge_module", LPWEB_MOD_LPEDGE});
@@ -272,7 +273,9 @@ TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
 
 TEST_F(ObservabilityTest, DebugLinesAreAbsentAtTheDefaultLevel) {
   deploy("100");
-  start(options());
+  HttpdOptions o = options();
+  o.follow_trace_mode = false;  // the default level is what this test is about
+  start(o);
   ASSERT_EQ(get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
   httpd_->stop();
   EXPECT_EQ(httpd_->error_log().find("LPI0103"), std::string::npos);

@@ -18,6 +18,7 @@ const std::string kCss = "/* shm test */\nbody { color: #123456; }\n";
 class SharedMemoryTest : public IcingSiteTest {
  protected:
   void SetUp() override {
+    LPWEB_SKIP_WITHOUT_LPEDGE();
     IcingSiteTest::SetUp();
     CommandResult r = site_->deploy(site_->pack("100", {{"css/app.css", kCss}}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
