@@ -61,9 +61,9 @@ int translate_combo(request_rec* r, ServerConf* c, const char* path) {
   r->filename = apr_pstrmemdup(r->pool, combo.files.front().data(), combo.files.front().size());
   r->handler = kHandler;
   ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                "LPI0602: combo %s: %s revision %s, %zu files, %" APR_UINT64_T_FMT " bytes, %s", r->uri,
+                "LPI0602: combo %s: %s revision %s, %" APR_SIZE_T_FMT " files, %" APR_UINT64_T_FMT " bytes, %s", r->uri,
                 combo.kind == lpicing::PathKind::versioned ? "versioned" : "current", combo.revision.c_str(),
-                combo.members.size(), static_cast<apr_uint64_t>(combo.identity_size),
+                static_cast<apr_size_t>(combo.members.size()), static_cast<apr_uint64_t>(combo.identity_size),
                 combo.encoding == lpicing::Encoding::identity ? "identity"
                                                               : lpicing::content_encoding(combo.encoding).data());
   return OK;
