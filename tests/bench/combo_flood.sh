@@ -5,19 +5,21 @@
 # a random order per request: every one a miss of the per-child combo cache,
 # Accept-Encoding: gzip, br), and the peak RSS of httpd's children meanwhile.
 # Prints a markdown table (and JSON with --out). Run by tests/bench/bench.sh.
-#   tests/bench/combo_flood.sh [--smoke] [--duration S] [--out FILE.json] [--conf LINE]...
+#   tests/bench/combo_flood.sh [--smoke] [--duration S] [--accept VALUE] [--out FILE.json] [--conf LINE]...
+#   --accept V   the flood's Accept-Encoding (default "gzip, br"; "gzip" costs ~6x more CPU per miss)
 #   --conf LINE  an extra httpd config line, e.g. "LPIcingComboCompressors 0"
 # Env: LPWEB_BENCH_BUILD_DIR (default <repo>/build-release, built if needed).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-duration=10 out="" extra_conf="" smoke=0
+duration=10 out="" extra_conf="" smoke=0 accept="gzip, br"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) duration=2 smoke=1 ;;
     --duration) duration=$2; shift ;;
     --out) out=$2; shift ;;
+    --accept) accept=$2; shift ;;
     --conf) extra_conf+="$2"$'\n'; shift ;;
-    *) echo "usage: $0 [--smoke] [--duration S] [--out FILE.json] [--conf LINE]..." >&2; exit 64 ;;
+    *) echo "usage: $0 [--smoke] [--duration S] [--accept VALUE] [--out FILE.json] [--conf LINE]..." >&2; exit 64 ;;
   esac
   shift
 done
@@ -180,7 +182,7 @@ rss_idle=$(children | while read -r c; do awk '/^VmRSS:/ {print $2}' "/proc/$c/s
 
 # ---- flood ----
 sample_rss & sampler_pid=$!
-wrk -t2 -c"$clients" -d"$((duration + 2))s" --timeout 60s -s "$work/flood.lua" -H 'Accept-Encoding: gzip, br' \
+wrk -t2 -c"$clients" -d"$((duration + 2))s" --timeout 60s --latency -s "$work/flood.lua" -H "Accept-Encoding: $accept" \
   "http://127.0.0.1:$port/" > "$work/flood.txt" 2>&1 & flood_pid=$!
 sleep 1  # let the flood reach its steady state
 measure_plain "$work/under.txt"
@@ -201,7 +203,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t ? "met" : "NOT met") }'; }
 echo
 echo "combo flood $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores: plain ${plain_bytes}-byte asset, wrk -t1 -c1 -d${duration}s;"
-echo "flood: $clients clients (wrk -t2), distinct $members-member combos of $combo_bytes bytes, Accept-Encoding: gzip, br${extra_conf:+; config: $(tr '\n' ' ' <<<"$extra_conf")}"
+echo "flood: $clients clients (wrk -t2), distinct $members-member combos of $combo_bytes bytes, Accept-Encoding: $accept${extra_conf:+; config: $(tr '\n' ' ' <<<"$extra_conf")}"
 echo
 echo "| plain asset | p50 ms | p90 ms | max ms | req/s |"
 echo "| --- | --- | --- | --- | --- |"
@@ -215,7 +217,7 @@ echo "error-log lines at error or worse: $errors"
 echo "targets under the flood: p90 ≤ ${target_p90_ms} ms $(verdict "$under_p90" "$target_p90_ms"), max ≤ ${target_max_ms} ms $(verdict "$under_max" "$target_max_ms")"
 if [ -n "$out" ]; then
   cat > "$out" <<JSON
-{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "cores": $(nproc), "duration_s": $duration, "combo_bytes": $combo_bytes,
+{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "cores": $(nproc), "duration_s": $duration, "combo_bytes": $combo_bytes, "accept_encoding": "$accept",
  "idle": {"p50_ms": $idle_p50, "p90_ms": $idle_p90, "max_ms": $idle_max},
  "flood": {"p50_ms": $under_p50, "p90_ms": $under_p90, "max_ms": $under_max,
            "combos_per_s": ${flood_rps:-0}, "compressed": ${flood_coded:-0}, "identity": ${flood_identity:-0}, "other": ${flood_other:-0}},
