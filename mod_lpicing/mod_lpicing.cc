@@ -13,6 +13,7 @@ static void register_hooks(apr_pool_t*) {
   ap_hook_check_config(lpicing_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(lpicing_start_watcher, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(lpicing_setup_counters, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_config(lpicing_setup_compressors, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_log_transaction(lpicing_count_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(lpicing_child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
   // The prefix belongs to the store: before mod_rewrite, mod_proxy and
@@ -59,6 +60,9 @@ static const command_rec lpicing_cmds[] = {
                   "SIZE: most uncompressed bytes a dropped bundle may hold (default: the tool's, 2G)"),
     AP_INIT_TAKE1("LPIcingMaxRatio", LPI_CMD(lpicing_cmd_max_ratio), nullptr, RSRC_CONF,
                   "N: most uncompressed bytes per byte read of a dropped bundle (default: the tool's, 100)"),
+    AP_INIT_TAKE1("LPIcingComboCompressors", LPI_CMD(lpicing_cmd_combo_compressors), nullptr, RSRC_CONF,
+                  "N: combo compressions running at once per server, 0 to 256; a miss beyond it is served "
+                  "uncompressed (default 1)"),
     AP_INIT_FLAG("LPIcingQuickHandler", LPI_CMD(lpicing_cmd_quick), nullptr, RSRC_CONF,
                  "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};

@@ -300,22 +300,33 @@ std::uint64_t ComboCache::misses() const {
   return misses_;
 }
 
+void use_identity(ResolvedCombo* combo) {
+  if (combo->status != ComboStatus::found || combo->encoding == Encoding::identity) return;
+  combo->encoding = Encoding::identity;
+  combo->digest = combo_digest(combo->members, Encoding::identity);
+}
+
 // ---- Body ----
 
 ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
-  ComboBody out;
-  if (combo.status != ComboStatus::found) {
-    out.error = "combo not resolved";
-    return out;
-  }
-  const bool encoded = combo.encoding != Encoding::identity;
-  if (encoded && cache) {
+  if (combo.status == ComboStatus::found && combo.encoding != Encoding::identity && cache) {
+    ComboBody out;
     if ((out.bytes = cache->get(combo.digest))) {
       out.status = ComboBodyStatus::ok;
       out.from_cache = true;
       return out;
     }
   }
+  return make_combo_body(combo, cache);
+}
+
+ComboBody make_combo_body(const ResolvedCombo& combo, ComboCache* cache) {
+  ComboBody out;
+  if (combo.status != ComboStatus::found) {
+    out.error = "combo not resolved";
+    return out;
+  }
+  const bool encoded = combo.encoding != Encoding::identity;
   std::string identity;
   identity.reserve(combo.identity_size);
   for (std::size_t i = 0; i < combo.members.size(); ++i) {
@@ -334,6 +345,23 @@ ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
   }
   out.bytes = std::make_shared<const std::string>(std::move(*compressed));
   if (cache) cache->put(combo.digest, out.bytes);
+  return out;
+}
+
+ComboChoice choose_combo_body(ResolvedCombo* combo, ComboCache* cache, const CompressorSlots& slots,
+                              std::uint32_t compressors, bool head) {
+  ComboChoice out;
+  if (combo->status != ComboStatus::found || combo->encoding == Encoding::identity) return out;
+  if (cache && (out.cached = cache->get(combo->digest))) {
+    out.plan = ComboPlan::cached;
+    return out;
+  }
+  if (!head) out.slot = slots.try_acquire(compressors);
+  if (out.slot) {
+    out.plan = ComboPlan::compress;
+  } else {
+    use_identity(combo);
+  }
   return out;
 }
 
