@@ -46,7 +46,7 @@ static const command_rec lpicing_cmds[] = {
     AP_INIT_TAKE1("LPIcingComboMaxFiles", LPI_CMD(lpicing_cmd_combo_max_files), nullptr, RSRC_CONF,
                   "N: most files one combo URL may name (default 100)"),
     AP_INIT_TAKE1("LPIcingComboMaxBytes", LPI_CMD(lpicing_cmd_combo_max_bytes), nullptr, RSRC_CONF,
-                  "SIZE: most bytes (before compression) one combo may add up to (default 4M)"),
+                  "SIZE: most bytes (before compression) one combo may add up to (default 1M)"),
     AP_INIT_TAKE1("LPIcingComboCacheBytes", LPI_CMD(lpicing_cmd_combo_cache_bytes), nullptr, RSRC_CONF,
                   "SIZE: per-child cache of compressed combos, 0 for none (default 8M)"),
     AP_INIT_TAKE12("LPIcingUser", LPI_CMD(lpicing_cmd_user), nullptr, RSRC_CONF,

@@ -526,7 +526,8 @@ TEST_F(ComboChoiceTest, GarbageInTheSlotsNeverBlocksForLong) {
   EXPECT_EQ(choose_combo_body(&c, &cache_bodies_, slots_, 2, false).plan, ComboPlan::compress);
 }
 
-TEST(ComboDefaults, OneCompressor) {
+TEST(ComboDefaults, OneMegabyteAndOneCompressor) {
+  EXPECT_EQ(kComboDefaultMaxBytes, 1u << 20);
   EXPECT_EQ(kComboDefaultCompressors, 1u);
 }
 
