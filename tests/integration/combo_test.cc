@@ -467,6 +467,19 @@ TEST_F(ComboTest, DefaultLimitIsOneHundredFiles) {
   EXPECT_EQ(get("/+icing/+combo/rev100/?" + q + "&css/x.css").status, 400);
 }
 
+TEST_F(ComboTest, DefaultLimitIsOneMegabyte) {
+  std::string src = work_ + "/src-big";
+  std::filesystem::create_directories(src + "/js");
+  write_file(src + "/js/big.js", std::string(600 * 1024, ';'));
+  CommandResult packed = tool({"pack", src, "-r", "big", "-o", work_ + "/big.tar.gz"});
+  ASSERT_EQ(packed.exit_code, 0) << packed.err;
+  CommandResult deployed = tool({"deploy", work_ + "/big.tar.gz", "--store", store_});
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  start();
+  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js").status, 200);
+  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js&js/big.js").status, 400);  // 1.2 MB
+}
+
 TEST_F(ComboTest, SingleFilesAreUnchanged) {
   deploy("100");
   start();
