@@ -210,6 +210,9 @@ int serve_combo(request_rec* r, RequestState* st) {
   if (combo.encoding != negotiated) {
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0607: combo %s: not cached, %s: sent as identity", r->uri,
                   r->header_only ? "a HEAD never compresses" : "no compressor free");
+    // Nor may mod_deflate or mod_brotli compress it per request instead.
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    apr_table_setn(r->subprocess_env, "no-brotli", "1");
     checked = false;
   }
   if (!checked) {

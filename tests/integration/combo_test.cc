@@ -283,6 +283,28 @@ TEST_F(ComboTest, ZeroCompressorsSendIdentityWithVary) {
   EXPECT_EQ(brotli_decode(file.body), css_for("alpha 100"));
 }
 
+// An uncompressed miss is not compressed by an output filter either (Debian
+// enables mod_deflate for text/css and JavaScript), or the bound would not hold.
+TEST_F(ComboTest, OutputFiltersDoNotCompressAMissInstead) {
+  deploy("100");
+  HttpdOptions o;
+  o.httpd_modules = {"filter", "deflate"};
+  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+  o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingComboCompressors 0\n"
+             "AddOutputFilterByType DEFLATE text/css text/javascript\n";
+  httpd_ = std::make_unique<Httpd>(o);
+  std::string error;
+  ASSERT_TRUE(httpd_->start(&error)) << error;
+  Response combo = get(kAB, {"Accept-Encoding: gzip"});
+  ASSERT_EQ(combo.status, 200);
+  EXPECT_EQ(combo.header_count("content-encoding"), 0);
+  EXPECT_EQ(combo.body, stored("100", "css/a.css") + stored("100", "css/b.css"));
+  // The filter is live: it compresses a static file of the DocumentRoot.
+  write_file(httpd_->path("htdocs/plain.css"), css_for("plain"));
+  Response plain = get("/plain.css", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(plain.header("content-encoding"), "gzip");
+}
+
 // Every slot held by a live process (this test, through the scribble module
 // playing a busy server): misses go out identity until a slot is free.
 TEST_F(ComboTest, BusySlotsSendIdentityUntilOneIsFree) {
