@@ -13,6 +13,7 @@ static void register_hooks(apr_pool_t*) {
   ap_hook_check_config(lpicing_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(lpicing_start_watcher, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(lpicing_setup_counters, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_config(lpicing_setup_compressors, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_log_transaction(lpicing_count_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(lpicing_child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
   // The prefix belongs to the store: before mod_rewrite, mod_proxy and
@@ -45,7 +46,7 @@ static const command_rec lpicing_cmds[] = {
     AP_INIT_TAKE1("LPIcingComboMaxFiles", LPI_CMD(lpicing_cmd_combo_max_files), nullptr, RSRC_CONF,
                   "N: most files one combo URL may name (default 100)"),
     AP_INIT_TAKE1("LPIcingComboMaxBytes", LPI_CMD(lpicing_cmd_combo_max_bytes), nullptr, RSRC_CONF,
-                  "SIZE: most bytes (before compression) one combo may add up to (default 4M)"),
+                  "SIZE: most bytes (before compression) one combo may add up to (default 1M)"),
     AP_INIT_TAKE1("LPIcingComboCacheBytes", LPI_CMD(lpicing_cmd_combo_cache_bytes), nullptr, RSRC_CONF,
                   "SIZE: per-child cache of compressed combos, 0 for none (default 8M)"),
     AP_INIT_TAKE12("LPIcingUser", LPI_CMD(lpicing_cmd_user), nullptr, RSRC_CONF,
@@ -59,6 +60,9 @@ static const command_rec lpicing_cmds[] = {
                   "SIZE: most uncompressed bytes a dropped bundle may hold (default: the tool's, 2G)"),
     AP_INIT_TAKE1("LPIcingMaxRatio", LPI_CMD(lpicing_cmd_max_ratio), nullptr, RSRC_CONF,
                   "N: most uncompressed bytes per byte read of a dropped bundle (default: the tool's, 100)"),
+    AP_INIT_TAKE1("LPIcingComboCompressors", LPI_CMD(lpicing_cmd_combo_compressors), nullptr, RSRC_CONF,
+                  "N: combo compressions running at once per server, 0 to 256; a miss beyond it is served "
+                  "uncompressed (default 1)"),
     AP_INIT_FLAG("LPIcingQuickHandler", LPI_CMD(lpicing_cmd_quick), nullptr, RSRC_CONF,
                  "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};

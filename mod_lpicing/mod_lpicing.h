@@ -57,6 +57,8 @@ struct ServerConf {
   apr_int64_t combo_max_bytes;        // LPIcingComboMaxBytes
   apr_int64_t combo_cache_bytes;      // LPIcingComboCacheBytes; 0: no cache
   lpicing::ComboCache* combo_cache;   // one per child, set in child_init; null: none
+  int combo_compressors;              // LPIcingComboCompressors: this server's share of the slots
+  lpicing::CompressorSlots compressors;  // the httpd-wide slots, set in post_config; empty: none
 };
 
 // What translate_name resolved, kept for the handler: one revision per request.
@@ -118,6 +120,7 @@ const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_combo_compressors(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on);
 const char* lpicing_cmd_user(cmd_parms* cmd, void*, const char* user, const char* group);
 const char* lpicing_cmd_ingest_timeout(cmd_parms* cmd, void*, const char* arg);
@@ -127,6 +130,7 @@ const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg);
 // mod_lpicing_watcher.cc
 int lpicing_start_watcher(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 // mod_lpicing_serve.cc
+int lpicing_setup_compressors(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 void lpicing_child_init(apr_pool_t* pchild, server_rec* s);
 int lpicing_translate_name(request_rec* r);
 int lpicing_map_to_storage(request_rec* r);

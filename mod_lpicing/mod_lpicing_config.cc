@@ -111,6 +111,7 @@ void* lpicing_create_server_conf(apr_pool_t* pool, server_rec*) {
   c->uid = c->gid = -1;
   c->ingest_timeout = kUnset;
   c->max_entries = c->max_bytes = kUnset;
+  c->combo_compressors = kUnset;
   return c;
 }
 
@@ -137,6 +138,7 @@ void* lpicing_merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
   c->combo_max_files = over->combo_max_files != kUnset ? over->combo_max_files : base->combo_max_files;
   c->combo_max_bytes = over->combo_max_bytes != kUnset ? over->combo_max_bytes : base->combo_max_bytes;
   c->combo_cache_bytes = over->combo_cache_bytes != kUnset ? over->combo_cache_bytes : base->combo_cache_bytes;
+  c->combo_compressors = over->combo_compressors != kUnset ? over->combo_compressors : base->combo_compressors;
   return c;
 }
 
@@ -231,6 +233,14 @@ const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg
   return nullptr;
 }
 
+const char* lpicing_cmd_combo_compressors(cmd_parms* cmd, void*, const char* arg) {
+  if (!parse_int(arg, 0, lpicing::kComboMaxCompressors, &conf_of(cmd->server)->combo_compressors))
+    return directive_error(cmd, arg,
+                           apr_psprintf(cmd->pool, "is not a number of compressions from 0 (never compress) to %ld",
+                                        static_cast<long>(lpicing::kComboMaxCompressors)));
+  return nullptr;
+}
+
 const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on) {
   conf_of(cmd->server)->quick = on ? 1 : 0;
   return nullptr;
@@ -289,6 +299,7 @@ int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, serv
     if (c->combo_max_bytes == kUnset) c->combo_max_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultMaxBytes);
     if (c->combo_cache_bytes == kUnset)
       c->combo_cache_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultCacheBytes);
+    if (c->combo_compressors == kUnset) c->combo_compressors = static_cast<int>(lpicing::kComboDefaultCompressors);
     c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
     struct stat st;
     if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))

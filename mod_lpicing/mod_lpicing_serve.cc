@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "lasting.h"
 #include "mod_lpicing.h"
 
 #include <apr_strings.h>
@@ -14,6 +15,9 @@
 using namespace lpicing_httpd;
 
 namespace {
+
+// The pool key is "lpweb-shm:" and this (tests/harness/scribble finds it there).
+constexpr const char kCompressorsName[] = "lpicing-compressors";
 
 // (origin-form, or the path of an absolute-form target); null if none.
 char* raw_path(request_rec* r) {
@@ -108,25 +112,34 @@ void append_file(request_rec* r, const core_dir_config* core, apr_bucket_brigade
 #endif
 }
 
-// The headers of an asset or a combo, then the request's conditions: OK to
-// send the body, or the status (304, 412) to answer with.
-int set_headers_and_check(request_rec* r, const ServerConf* c, const lpicing::Sha256& digest, lpicing::PathKind kind,
-                          bool vary, lpicing::Encoding encoding, std::int64_t mtime) {
-  auto etag = lpicing::format_etag(digest);
-  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
+// The headers an asset or a combo has whatever its coding.
+void set_headers(request_rec* r, const ServerConf* c, lpicing::PathKind kind, bool vary, std::int64_t mtime) {
   apr_table_setn(r->headers_out, "Cache-Control",
                  kind == lpicing::PathKind::versioned ? lpicing::kCacheControlVersioned.data()
                                                       : c->current_cache_control);
   if (vary) apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
-  r->content_encoding = encoding == lpicing::Encoding::identity
-                            ? nullptr
-                            : apr_pstrdup(r->pool, lpicing::content_encoding(encoding).data());
   if (!r->content_type) ap_set_content_type(r, "application/octet-stream");
   ap_update_mtime(r, apr_time_from_sec(mtime));
   ap_set_last_modified(r);
+}
+
+// The headers of one representation (its ETag and coding), then the
+// request's conditions: OK to send the body, or the status (304, 412) to answer with.
+int set_representation_and_check(request_rec* r, const lpicing::Sha256& digest, lpicing::Encoding encoding) {
+  auto etag = lpicing::format_etag(digest);
+  apr_table_setn(r->headers_out, "ETag", apr_pstrmemdup(r->pool, etag.data(), lpicing::kETagLength));
+  r->content_encoding = encoding == lpicing::Encoding::identity
+                            ? nullptr
+                            : apr_pstrdup(r->pool, lpicing::content_encoding(encoding).data());
   int status = ap_meets_conditions(r);
   if (status != OK) r->status = status;
   return status;
+}
+
+int set_headers_and_check(request_rec* r, const ServerConf* c, const lpicing::Sha256& digest, lpicing::PathKind kind,
+                          bool vary, lpicing::Encoding encoding, std::int64_t mtime) {
+  set_headers(r, c, kind, vary, mtime);
+  return set_representation_and_check(r, digest, encoding);
 }
 
 int pass_body(request_rec* r, apr_bucket_brigade* bb) {
@@ -173,22 +186,47 @@ int serve_asset(request_rec* r, RequestState* st) {
 
 // A combo: headers as for one asset, then the conditions (so a 304 costs no
 // file or compression work), then the members as file buckets (identity) or
-// the compressed concatenation, from the per-child cache when it is there.
+// the compressed concatenation: from the per-child cache, or compressed by a
+// GET that gets one of the server's compressor slots. Any other miss (no
+// slot free, or a HEAD) goes out as identity, with that representation's
+// validators, and is compressed by a later miss.
 int serve_combo(request_rec* r, RequestState* st) {
   ServerConf* c = conf_of(r->server);
-  const lpicing::ResolvedCombo& combo = st->combo;
+  lpicing::ResolvedCombo& combo = st->combo;
   r->allowed |= (AP_METHOD_BIT << M_GET);
   if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
-  int status = set_headers_and_check(r, c, combo.digest, combo.kind, combo.vary, combo.encoding, combo.mtime);
-  if (status != OK) return status;
+  set_headers(r, c, combo.kind, combo.vary, combo.mtime);
+  const lpicing::Encoding negotiated = combo.encoding;
+  bool checked = false;
+  if (negotiated != lpicing::Encoding::identity && !r->header_only) {
+    // A revalidation of the compressed representation is answered without one.
+    int status = set_representation_and_check(r, combo.digest, negotiated);
+    if (status != OK) return status;
+    checked = true;
+  }
+  lpicing::ComboChoice choice =
+      lpicing::choose_combo_body(&combo, c->combo_cache, c->compressors,
+                                 static_cast<std::uint32_t>(c->combo_compressors), r->header_only != 0);
+  if (combo.encoding != negotiated) {
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0607: combo %s: not cached, %s: sent as identity", r->uri,
+                  r->header_only ? "a HEAD never compresses" : "no compressor free");
+    // Nor may mod_deflate or mod_brotli compress it per request instead.
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    apr_table_setn(r->subprocess_env, "no-brotli", "1");
+    checked = false;
+  }
+  if (!checked) {
+    int status = set_representation_and_check(r, combo.digest, combo.encoding);
+    if (status != OK) return status;
+  }
 
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-  if (combo.encoding == lpicing::Encoding::identity) {
+  if (choice.plan == lpicing::ComboPlan::identity) {
     auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
     for (std::size_t i = 0; i < combo.members.size(); ++i) {
       std::uint64_t size = combo.members[i]->size;
       apr_file_t* fd = nullptr;
-      status = open_store_file(r, core, combo.files[i], size, &fd);
+      int status = open_store_file(r, core, combo.files[i], size, &fd);
       if (status != OK) return status;
       if (size == 0)
         apr_file_close(fd);
@@ -197,16 +235,22 @@ int serve_combo(request_rec* r, RequestState* st) {
     }
     ap_set_content_length(r, static_cast<apr_off_t>(combo.identity_size));
   } else {
-    lpicing::ComboBody body = lpicing::combo_body(combo, c->combo_cache);
-    if (body.status != lpicing::ComboBodyStatus::ok) {
-      bool gone = body.status == lpicing::ComboBodyStatus::not_found;
-      ap_log_rerror(APLOG_MARK, gone ? APLOG_DEBUG : APLOG_ERR, 0, r, "LPI0604: combo %s: %s", r->uri,
-                    body.error.c_str());
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-      return gone ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+    if (choice.plan == lpicing::ComboPlan::cached) {
+      st->combo_body = std::move(choice.cached);
+    } else {
+      lpicing::ComboBody body = lpicing::make_combo_body(combo, c->combo_cache);
+      choice.slot.release();  // before sending: a slow client must not hold it
+      if (body.status != lpicing::ComboBodyStatus::ok) {
+        bool gone = body.status == lpicing::ComboBodyStatus::not_found;
+        ap_log_rerror(APLOG_MARK, gone ? APLOG_DEBUG : APLOG_ERR, 0, r, "LPI0604: combo %s: %s", r->uri,
+                      body.error.c_str());
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return gone ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
+      }
+      st->combo_body = std::move(body.bytes);
     }
-    st->combo_body = body.bytes;  // outlives the brigade: freed with r->pool
-    // Transient: a filter that must keep it past this call copies it.
+    // st->combo_body outlives the brigade: freed with r->pool. Transient: a
+    // filter that must keep it past this call copies it.
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(st->combo_body->data(), st->combo_body->size(),
                                                             r->connection->bucket_alloc));
     ap_set_content_length(r, static_cast<apr_off_t>(st->combo_body->size()));
@@ -217,6 +261,34 @@ int serve_combo(request_rec* r, RequestState* st) {
 }  // namespace
 
 extern "C" {
+
+// The combo compressor slots of the whole httpd: shared memory made once, at
+// the first start, kept across graceful restarts (children of the old
+// generation may still hold slots), at its largest size so a restart can
+// raise LPIcingComboCompressors. The parent never reads it.
+int lpicing_setup_compressors(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  bool any = false;
+  int most = 0;
+  for (server_rec* v = s; v; v = v->next) {
+    if (!conf_of(v)->store) continue;
+    any = true;
+    if (conf_of(v)->combo_compressors > most) most = conf_of(v)->combo_compressors;
+  }
+  if (!any) return OK;
+  apr_size_t size = 0;
+  apr_status_t rv = APR_SUCCESS;
+  void* memory = lpweb::httpd::lasting_shared_memory(
+      s, kCompressorsName, lpicing::CompressorSlots::bytes_for(lpicing::kComboMaxCompressors), &size, &rv);
+  if (!memory) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                 "LPI0608: cannot create shared memory for combo compressor slots; combos go out uncompressed");
+    return OK;  // correct, only bigger
+  }
+  lpicing::CompressorSlots slots(memory, size, static_cast<std::uint32_t>(most));
+  for (server_rec* v = s; v; v = v->next)
+    if (conf_of(v)->store) conf_of(v)->compressors = slots;
+  return OK;
+}
 
 // One index cache per child, shared by its threads and every virtual host.
 void lpicing_child_init(apr_pool_t* pchild, server_rec* s) {

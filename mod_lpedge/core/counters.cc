@@ -1,8 +1,9 @@
 // Redirect counters: a row per "STATUS EDGE-HOST" key.
 #include "counters.h"
 
-#include <cstdio>
 #include <functional>
+
+#include "text.h"
 
 namespace lpedge {
 namespace {
@@ -15,26 +16,6 @@ void for_each_row(const lpweb::CounterTable& table,
     if (key.size() < 5 || key[3] != ' ') continue;
     int status = (key[0] - '0') * 100 + (key[1] - '0') * 10 + (key[2] - '0');
     visit(key.substr(4), status, table.get(static_cast<int>(row), 0));
-  }
-}
-
-// Edge hosts are checked DNS names, but escape anyway: this is an output format.
-void append_escaped(std::string& out, std::string_view s, bool json) {
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      if (json) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-        out.append(buf);
-      } else {
-        out.append(c == '\n' ? "\\n" : "?");
-      }
-    } else {
-      out.push_back(c);
-    }
   }
 }
 
@@ -63,9 +44,10 @@ std::string status_json(const lpweb::CounterTable& table) {
   for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
     if (!first) out.push_back(',');
     first = false;
-    out.append("{\"edge_host\":\"");
-    append_escaped(out, host, true);
-    out.append("\",\"status\":").append(std::to_string(status));
+    // Edge hosts are checked DNS names, but escape anyway: this is an output format.
+    out.append("{\"edge_host\":");
+    lpweb::append_json_string(out, host);
+    out.append(",\"status\":").append(std::to_string(status));
     out.append(",\"count\":").append(std::to_string(count)).append("}");
     total += count;
   });
@@ -78,9 +60,9 @@ std::string status_prometheus(const lpweb::CounterTable& table) {
       "# HELP lpedge_redirects_total Requests to edge hosts redirected to production, by edge host and status.\n"
       "# TYPE lpedge_redirects_total counter\n";
   for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
-    out.append("lpedge_redirects_total{edge_host=\"");
-    append_escaped(out, host, false);
-    out.append("\",status=\"").append(std::to_string(status)).append("\"} ");
+    out.append("lpedge_redirects_total{edge_host=");
+    lpweb::append_prometheus_label_value(out, host);
+    out.append(",status=\"").append(std::to_string(status)).append("\"} ");
     out.append(std::to_string(count)).append("\n");
   });
   return out;

@@ -8,9 +8,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <system_error>
 
 #include "crypto.h"
+#include "mapped_memory.h"
 #include "precompress.h"
 
 namespace lpicing {
@@ -37,8 +39,8 @@ std::string_view coding_label(Encoding encoding) {
 }
 static_assert(kComboBrotliQuality == 5 && kComboGzipLevel == 6, "update coding_label with the settings");
 
-// Reads one member's file; the size must be what INDEX says.
-ComboBodyStatus read_member(const std::string& file, std::uint64_t size, std::string* out, std::string* error) {
+// Reads one member's file into `out` (room for `size` bytes); the size must be what INDEX says.
+ComboBodyStatus read_member(const std::string& file, std::uint64_t size, char* out, std::string* error) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -52,11 +54,9 @@ ComboBodyStatus read_member(const std::string& file, std::uint64_t size, std::st
              " bytes): the store was changed by hand";
     return ComboBodyStatus::error;
   }
-  std::size_t start = out->size();
-  out->resize(start + size);
   std::size_t done = 0;
   while (done < size) {
-    ssize_t n = ::read(fd, out->data() + start + done, size - done);
+    ssize_t n = ::read(fd, out + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       *error = file + ": " + (n < 0 ? std::generic_category().message(errno) : std::string("shorter than its INDEX size"));
@@ -300,33 +300,48 @@ std::uint64_t ComboCache::misses() const {
   return misses_;
 }
 
+void use_identity(ResolvedCombo* combo) {
+  if (combo->status != ComboStatus::found || combo->encoding == Encoding::identity) return;
+  combo->encoding = Encoding::identity;
+  combo->digest = combo_digest(combo->members, Encoding::identity);
+}
+
 // ---- Body ----
 
 ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
-  ComboBody out;
-  if (combo.status != ComboStatus::found) {
-    out.error = "combo not resolved";
-    return out;
-  }
-  const bool encoded = combo.encoding != Encoding::identity;
-  if (encoded && cache) {
+  if (combo.status == ComboStatus::found && combo.encoding != Encoding::identity && cache) {
+    ComboBody out;
     if ((out.bytes = cache->get(combo.digest))) {
       out.status = ComboBodyStatus::ok;
       out.from_cache = true;
       return out;
     }
   }
-  std::string identity;
-  identity.reserve(combo.identity_size);
-  for (std::size_t i = 0; i < combo.members.size(); ++i) {
-    out.status = read_member(combo.files[i], combo.members[i]->size, &identity, &out.error);
-    if (out.status != ComboBodyStatus::ok) return out;
-  }
-  if (!encoded) {
-    out.bytes = std::make_shared<const std::string>(std::move(identity));
+  return make_combo_body(combo, cache);
+}
+
+ComboBody make_combo_body(const ResolvedCombo& combo, ComboCache* cache) {
+  ComboBody out;
+  if (combo.status != ComboStatus::found) {
+    out.error = "combo not resolved";
     return out;
   }
-  std::optional<std::string> compressed = compress_combo(identity, combo.encoding);
+  // The concatenation lives only while it is compressed: mapped, so its
+  // pages go back to the kernel after (see mapped_memory.h).
+  MappedBuffer identity(combo.identity_size);
+  if (!identity.data()) throw std::bad_alloc();
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < combo.members.size(); ++i) {
+    out.status = read_member(combo.files[i], combo.members[i]->size, identity.data() + offset, &out.error);
+    if (out.status != ComboBodyStatus::ok) return out;
+    offset += combo.members[i]->size;
+  }
+  std::string_view concatenation(identity.data(), combo.identity_size);
+  if (combo.encoding == Encoding::identity) {
+    out.bytes = std::make_shared<const std::string>(concatenation);
+    return out;
+  }
+  std::optional<std::string> compressed = compress_combo(concatenation, combo.encoding);
   if (!compressed) {
     out.status = ComboBodyStatus::error;
     out.error = std::string(content_encoding(combo.encoding)) + " compressor failed";
@@ -334,6 +349,23 @@ ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache) {
   }
   out.bytes = std::make_shared<const std::string>(std::move(*compressed));
   if (cache) cache->put(combo.digest, out.bytes);
+  return out;
+}
+
+ComboChoice choose_combo_body(ResolvedCombo* combo, ComboCache* cache, const CompressorSlots& slots,
+                              std::uint32_t compressors, bool head) {
+  ComboChoice out;
+  if (combo->status != ComboStatus::found || combo->encoding == Encoding::identity) return out;
+  if (cache && (out.cached = cache->get(combo->digest))) {
+    out.plan = ComboPlan::cached;
+    return out;
+  }
+  if (!head) out.slot = slots.try_acquire(compressors);
+  if (out.slot) {
+    out.plan = ComboPlan::compress;
+  } else {
+    use_identity(combo);
+  }
   return out;
 }
 

@@ -15,14 +15,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compressor_slots.h"
 #include "index.h"
 #include "serve.h"
 
 namespace lpicing {
 
 // Defaults of LPIcingComboMaxFiles, LPIcingComboMaxBytes and LPIcingComboCacheBytes.
+// 1 MB: one miss then costs ~100 ms of gzip, not 400 (4 MB did).
 inline constexpr std::size_t kComboDefaultMaxFiles = 100;
-inline constexpr std::uint64_t kComboDefaultMaxBytes = std::uint64_t{4} << 20;
+inline constexpr std::uint64_t kComboDefaultMaxBytes = std::uint64_t{1} << 20;
 inline constexpr std::uint64_t kComboDefaultCacheBytes = std::uint64_t{8} << 20;
 // Compression of a combo happens on a request (then is cached), so it uses
 // settings that cost milliseconds, not deploy time's brotli 11 / gzip 9.
@@ -98,6 +100,11 @@ struct ResolvedCombo {
 ResolvedCombo resolve_combo(IndexCache& cache, std::string_view store_dir, std::string_view path,
                             std::string_view query, std::string_view accept_encoding, const ComboLimits& limits);
 
+// Makes `combo` its identity representation (coding and digest, so its
+// validators), keeping `vary`: what goes out when the negotiated coding
+// cannot be had now. A no-op for an identity combo.
+void use_identity(ResolvedCombo* combo);
+
 // ---- Body ----------------------------------------------------------------
 
 // Compressed combos of one child, shared by its threads, keyed by
@@ -153,6 +160,30 @@ struct ComboBody {
 // error. For identity the concatenation itself is returned (not cached: the
 // adapter sends identity combos as file buckets instead). Throws only std::bad_alloc.
 ComboBody combo_body(const ResolvedCombo& combo, ComboCache* cache);
+
+// combo_body without the cache lookup: reads, compresses and caches (for a
+// miss that holds a compressor slot). Throws only std::bad_alloc.
+ComboBody make_combo_body(const ResolvedCombo& combo, ComboCache* cache);
+
+// How a found combo's body is had, so that compressing is bounded per server.
+enum class ComboPlan : std::uint8_t {
+  identity,  // the members as stored (file buckets): identity negotiated, or the coding cannot be had now
+  cached,    // the compressed bytes from the child's cache
+  compress,  // a miss holding a compressor slot: make_combo_body, then release the slot
+};
+
+struct ComboChoice {
+  ComboPlan plan = ComboPlan::identity;
+  std::shared_ptr<const std::string> cached;  // plan cached
+  CompressorSlots::Hold slot;                 // plan compress; release it once compressed
+};
+
+// The cache first (`cache` may be null); on a miss a GET takes one of the
+// first `compressors` slots without waiting, and a HEAD never compresses.
+// When the coding cannot be had, `combo` is turned to identity (use_identity),
+// to be compressed by the next miss that gets a slot.
+ComboChoice choose_combo_body(ResolvedCombo* combo, ComboCache* cache, const CompressorSlots& slots,
+                              std::uint32_t compressors, bool head);
 
 // One-shot compression with the combo settings; nullopt when the coder fails.
 // gzip output has mtime 0 and no name, so it depends only on the input.

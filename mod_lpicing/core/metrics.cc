@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "text.h"
+
 namespace lpicing {
 namespace {
 
@@ -31,21 +33,8 @@ void for_each_reported(const RequestCounts& counts, F&& visit) {
 
 std::string status_label(int status) { return status == 0 ? "other" : std::to_string(status); }
 
-// Label values per the exposition format: backslash, double quote and newline escaped.
-void append_label_value(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '\\' || c == '"') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
+// Label values per the exposition format, escaped (common/text.h).
+void append_label_value(std::string& out, std::string_view s) { lpweb::append_prometheus_label_value(out, s); }
 
 void append_family(std::string& out, const char* name, const char* type, const char* help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");

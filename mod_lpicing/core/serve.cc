@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "text.h"
+
 namespace lpicing {
 namespace {
 
@@ -451,61 +453,12 @@ ResolvedFile resolve_request(IndexCache& cache, std::string_view store_dir, std:
 namespace detail {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  }
-  return n;
+  return lpweb::utf8_sequence_length(s, i);
 }
 
 }  // namespace detail
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  out.push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out.append("\\u00");
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-      ++i;
-    } else {
-      std::size_t n = detail::utf8_sequence_length(s, i);
-      if (n == 0) {
-        out.append("\\ufffd");
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-    }
-  }
-  out.push_back('"');
-}
+void append_json_string(std::string& out, std::string_view s) { lpweb::append_json_string(out, s); }
 
 namespace {
 

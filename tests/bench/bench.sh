@@ -4,11 +4,12 @@
 # mod_lpedge; nginx serving the same files. Each case runs under wrk in turn
 # with its baselines (A B C A B C ...) so machine drift cancels. Then
 # instruction counts per request (callgrind, deterministic), deploy time,
-# drop-to-first-200 latency and private memory per child.
+# drop-to-first-200 latency and private memory per child; last, a combo flood
+# (combo_flood.sh: a plain asset's latency while clients send distinct combos).
 # Prints a markdown table and writes JSON.
 #   tests/bench/bench.sh [--smoke] [--out FILE.json] [--only REGEX]
 #   --smoke   every case for 1 s, one round, few requests under callgrind (CI)
-#   --only R  only the wrk cases whose name matches R (and sections: callgrind, deploy, memory)
+#   --only R  only the wrk cases whose name matches R (and sections: callgrind, deploy, memory, combo)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 duration=5 rounds=3 conns=16 out="" only="." cg_requests=1000 drops_n=10 smoke=0
@@ -380,4 +381,12 @@ if [ -n "$out" ]; then
     printf '  "deploy_seconds": "%s", "drop_to_first_200": {"p50": "%s", "p99": "%s", "max": "%s"},\n' "$deploy_s" "$drop_p50" "$drop_p99" "$drop_max"
     printf '  "private_kb_per_child": {"revisions_1": "%s", "revisions_50": "%s"}\n}\n' "$rss_1" "$rss_50"
   } > "$out"
+fi
+
+# ---- combo flood (its own httpd; this one's idle meanwhile) ----
+if [[ combo =~ $only ]]; then
+  flood_args=()
+  [ "$smoke" = 1 ] && flood_args+=(--smoke)
+  [ -n "$out" ] && flood_args+=(--out "${out%.json}-combo.json")
+  LPWEB_BENCH_BUILD_DIR=$build "$root/tests/bench/combo_flood.sh" "${flood_args[@]}"
 fi

@@ -181,3 +181,70 @@ if tool:
         os.unlink(out)
     finally:
         shutil.rmtree(src)
+
+# ---- combo queries, the counter table, compressor slots ----
+import struct
+
+
+def combo_seeds():
+    # fuzz_combo_query: one byte for the member limit, then the raw query.
+    queries = {
+        "pair": (100, "css/a.css&css/b.css"),
+        "escapes": (100, "css/small%20one.css&js/l%C3%A9.js&a+b.js"),
+        "over_limit": (2, "a.js&b.js&c.js"),
+        "escaped_slash": (100, "css%2Fa.css"),
+        "escaped_nul": (100, "a%00.js"),
+        "malformed": (100, "a.js%zz&b.js"),
+        "short_escape": (100, "a.js%2"),
+        "empty_member": (100, "a.js&&b.js"),
+        "trailing_amp": (100, "a.js&"),
+        "hidden": (100, "css/.hidden.css"),
+        "dot_dot": (100, "css/../../x.css"),
+        "backslash": (100, "..%5c..%5cINDEX"),
+        "hundred": (255, "&".join("js/m%03d.js" % i for i in range(100))),
+        "path_versioned": (100, "/+combo/rev100/"),
+        "path_current": (100, "/+combo/"),
+        "zero_limit": (0, "a.js"),
+    }
+    for k, (limit, q) in queries.items():
+        put("fuzz_combo_query", k, bytes([limit]) + q.encode())
+
+    # fuzz_counter_table: a mode byte (0 generic, 1 lpedge, 2 lpicing), then records.
+    def rec(b):
+        return bytes([len(b)]) + b
+    fill = bytes(range(1, 17))
+    put("fuzz_counter_table", "generic", bytes([0, 8, 3, 16, 1]) + rec(fill) + bytes([3]) + rec(b"/srv/a") +
+        rec(b"/srv/b") + rec(b"/srv/a") + bytes([2]) + bytes([0, 1]) + struct.pack(">Q", 5) + bytes([1, 2]) +
+        struct.pack(">Q", 2**64 - 1))
+    put("fuzz_counter_table", "generic_short_segment", bytes([0, 8, 3, 16, 0]) + struct.pack(">H", 40) + rec(fill) +
+        bytes([1]) + rec(b"k") + bytes([1, 0, 0]) + struct.pack(">Q", 1))
+    put("fuzz_counter_table", "lpedge", bytes([1, 1]) + rec(b"\xff" * 8) + bytes([3]) +
+        struct.pack(">H", 301) + rec(b"bugs.edge.example.net") + struct.pack(">H", 308) + rec(b"edge.example.net") +
+        struct.pack(">H", 302) + rec(b"x\"\\\n\x01y"))
+    put("fuzz_counter_table", "lpicing", bytes([2, 1]) + rec(b"\x00\x01\x02\x03") + bytes([2]) +
+        struct.pack(">H", 10) + b"/srv/store" + struct.pack(">H", 4) + b"/tmp" + bytes([3]) +
+        bytes([1]) + struct.pack(">H", 1200) + struct.pack(">Q", 512) +
+        bytes([2]) + struct.pack(">H", 1404) + struct.pack(">Q", 0) +
+        bytes([0]) + struct.pack(">H", 0) + struct.pack(">Q", 7) +
+        rec(b"101") + bytes([1]) + rec(b"100"))
+
+    # fuzz_compressor_slots: count, misaligned, segment bytes, clock; the segment; 4-byte operations.
+    def word(pid, second):
+        return struct.pack("<Q", (second << 32) | (pid & 0xffffffff))
+    ops_acquire_release = bytes([0, 2, 0, 101, 0, 2, 0, 104, 0, 2, 0, 107, 4, 8, 0, 0, 1, 0, 0, 0,
+                                 0, 2, 0, 110, 3, 0, 0, 40, 0, 2, 0, 113])
+    put("fuzz_compressor_slots", "zeroed", bytes([4, 0, 32, 0]) + bytes(32) + ops_acquire_release)
+    put("fuzz_compressor_slots", "all_ones", bytes([4, 0, 32, 0]) + b"\xff" * 32 + ops_acquire_release)
+    put("fuzz_compressor_slots", "held_by_live", bytes([2, 0, 16, 0]) + word(1, 1000) + word(7, 1000) +
+        ops_acquire_release)
+    put("fuzz_compressor_slots", "held_by_gone", bytes([2, 0, 16, 0]) + word(3, 1000) + word(6, 999) +
+        ops_acquire_release)
+    put("fuzz_compressor_slots", "future_and_negative", bytes([3, 0, 24, 0]) + word(7, 5000) + word(-7, 1000) +
+        word(1 << 23, 1000) + ops_acquire_release)
+    put("fuzz_compressor_slots", "short_segment", bytes([8, 0, 20, 0]) + bytes(20) + ops_acquire_release)
+    put("fuzz_compressor_slots", "misaligned", bytes([4, 1, 32, 0]) + bytes(32) + ops_acquire_release)
+    put("fuzz_compressor_slots", "scribbles", bytes([2, 0, 16, 0]) + bytes(16) +
+        bytes([0, 2, 0, 101, 2, 0, 4, 0xff, 2, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 101]))
+
+
+combo_seeds()

@@ -8,7 +8,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ALL=(fuzz_edge_location fuzz_request_path fuzz_sums fuzz_bundle fuzz_accept_encoding fuzz_index fuzz_status_body)
+ALL=(fuzz_edge_location fuzz_request_path fuzz_sums fuzz_bundle fuzz_accept_encoding fuzz_index fuzz_status_body
+     fuzz_combo_query fuzz_counter_table fuzz_compressor_slots)
 
 usage() {
   echo "usage: $0 [SECONDS] [TARGET...]; targets: ${ALL[*]}" >&2
@@ -37,6 +38,9 @@ max_len() {
     fuzz_request_path) echo 1300 ;;
     fuzz_edge_location) echo 1024 ;;
     fuzz_accept_encoding) echo 512 ;;
+    fuzz_combo_query) echo 4096 ;;
+    fuzz_counter_table) echo 4096 ;;
+    fuzz_compressor_slots) echo 1024 ;;
   esac
 }
 

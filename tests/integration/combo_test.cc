@@ -3,6 +3,8 @@
 // caching headers, conditional requests, limits and hostile queries.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -228,19 +230,149 @@ TEST_F(ComboTest, IfModifiedSinceGives304) {
   EXPECT_EQ(get(kAB, {"If-Modified-Since: " + lm}).status, 304);
 }
 
-TEST_F(ComboTest, HeadHasTheLengthOfGetButNoBody) {
+// One event-MPM child: every request sees the same per-child combo cache.
+constexpr const char kOneChild[] =
+    "StartServers 1\nServerLimit 1\nThreadsPerChild 8\nMaxRequestWorkers 8\nMinSpareThreads 1\nMaxSpareThreads 16\n";
+
+RawResponse head_request(int port, const std::string& target, const std::string& accept) {
+  return raw_request(port, "HEAD " + target + " HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: " + accept +
+                               "\r\nConnection: close\r\n\r\n");
+}
+
+TEST_F(ComboTest, HeadHasTheHeadersOfGetButNoBody) {
   deploy("100");
-  start();
+  start(kOneChild);
   for (const char* ae : {"identity", "br"}) {
-    std::string request = std::string("HEAD ") + kAB + " HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: " + ae +
-                          "\r\nConnection: close\r\n\r\n";
-    RawResponse head = raw_request(httpd_->port(), request);
+    Response full = get(kAB, {std::string("Accept-Encoding: ") + ae});  // br: compressed and cached
+    RawResponse head = head_request(httpd_->port(), kAB, ae);
     ASSERT_EQ(head.status, 200) << head.raw;
-    Response full = get(kAB, {std::string("Accept-Encoding: ") + ae});
+    EXPECT_EQ(head.header("content-encoding"), full.header("content-encoding")) << ae;
     EXPECT_EQ(head.header("content-length"), std::to_string(full.body.size())) << ae;
     EXPECT_EQ(head.header("etag"), full.header("etag")) << ae;
     EXPECT_EQ(head.raw.substr(head.raw.find("\r\n\r\n") + 4), "") << ae;
   }
+}
+
+TEST_F(ComboTest, HeadOfAnUncachedComboIsIdentityAndCompressesNothing) {
+  deploy("100");
+  start(kOneChild);
+  const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
+  RawResponse head = head_request(httpd_->port(), kAB, "br, gzip");
+  ASSERT_EQ(head.status, 200) << head.raw;
+  EXPECT_EQ(head.header_count("content-encoding"), 0);
+  EXPECT_EQ(head.header("content-length"), std::to_string(a.size() + b.size()));
+  EXPECT_EQ(head.header("etag"), combo_etag({a, b}, "identity"));
+  EXPECT_EQ(head.header("vary"), "Accept-Encoding");
+  // Nor did it fill the cache: a second HEAD is identity too.
+  EXPECT_EQ(head_request(httpd_->port(), kAB, "br, gzip").header_count("content-encoding"), 0);
+}
+
+// ---- bounded compression (LPIcingComboCompressors) -------------------------------------
+
+TEST_F(ComboTest, ZeroCompressorsSendIdentityWithVary) {
+  deploy("100");
+  start("LPIcingComboCompressors 0\n");
+  // What the test wrote, not what the store holds: the bytes must be the sources'.
+  const std::string expected = css_for("alpha 100") + css_for("beta 100");
+  for (int i = 0; i < 3; ++i) {
+    Response r = get(kAB, {"Accept-Encoding: br, gzip"});
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, expected);
+    EXPECT_EQ(r.header_count("content-encoding"), 0);
+    EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+    EXPECT_EQ(r.header("etag"), combo_etag({css_for("alpha 100"), css_for("beta 100")}, "identity"));
+    EXPECT_EQ(r.header("content-length"), std::to_string(expected.size()));
+  }
+  // Precompressed files are not combos: still br.
+  Response file = get("/+icing/rev100/css/a.css", {"Accept-Encoding: br"});
+  EXPECT_EQ(file.header("content-encoding"), "br");
+  EXPECT_EQ(brotli_decode(file.body), css_for("alpha 100"));
+}
+
+// An uncompressed miss is not compressed by an output filter either (Debian
+// enables mod_deflate for text/css and JavaScript), or the bound would not hold.
+TEST_F(ComboTest, OutputFiltersDoNotCompressAMissInstead) {
+  deploy("100");
+  HttpdOptions o;
+  o.httpd_modules = {"filter", "deflate"};
+  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
+  o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingComboCompressors 0\n"
+             "AddOutputFilterByType DEFLATE text/css text/javascript\n";
+  httpd_ = std::make_unique<Httpd>(o);
+  std::string error;
+  ASSERT_TRUE(httpd_->start(&error)) << error;
+  Response combo = get(kAB, {"Accept-Encoding: gzip"});
+  ASSERT_EQ(combo.status, 200);
+  EXPECT_EQ(combo.header_count("content-encoding"), 0);
+  EXPECT_EQ(combo.body, source("100", "css/a.css") + source("100", "css/b.css"));
+  // The filter is live: it compresses a static file of the DocumentRoot.
+  write_file(httpd_->path("htdocs/plain.css"), css_for("plain"));
+  Response plain = get("/plain.css", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(plain.header("content-encoding"), "gzip");
+}
+
+// Every slot held by a live process (this test, through the scribble module
+// playing a busy server): misses go out identity until a slot is free.
+TEST_F(ComboTest, BusySlotsSendIdentityUntilOneIsFree) {
+  deploy("100");
+  start("LoadModule lpweb_scribble_module " LPWEB_MOD_SCRIBBLE "\n"
+        "<Location /scribble>\n  SetHandler lpweb-scribble\n</Location>\n");
+  const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
+  Response held = get("/scribble?hold=" + std::to_string(getpid()));
+  ASSERT_EQ(held.status, 200) << held.body;
+  ASSERT_NE(held.body.find("lpweb-shm:lpicing-compressors"), std::string::npos) << held.body;
+
+  Response busy = get(kAB, {"Accept-Encoding: br"});
+  ASSERT_EQ(busy.status, 200);
+  EXPECT_EQ(busy.header_count("content-encoding"), 0);
+  EXPECT_EQ(busy.body, a + b);
+  EXPECT_EQ(busy.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(busy.header("etag"), combo_etag({a, b}, "identity"));
+  EXPECT_EQ(get(kAB, {"Accept-Encoding: br", "If-None-Match: " + busy.header("etag")}).status, 304);
+  // A client holding the br representation revalidates without a compressor.
+  const std::string br_etag = combo_etag({a, b}, "br;quality=5;lgwin=22");
+  Response revalidated = get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br_etag});
+  EXPECT_EQ(revalidated.status, 304);
+  EXPECT_EQ(revalidated.header("etag"), br_etag);
+
+  ASSERT_EQ(get("/scribble?hold=0").status, 200);
+  Response freed = get(kAB, {"Accept-Encoding: br"});
+  ASSERT_EQ(freed.status, 200);
+  EXPECT_EQ(freed.header("content-encoding"), "br");
+  EXPECT_EQ(brotli_decode(freed.body), a + b);
+  EXPECT_EQ(freed.header("etag"), br_etag);
+}
+
+TEST_F(ComboTest, VirtualHostsHaveTheirOwnCompressors) {
+  deploy("100");
+  start("LPIcingComboCompressors 1\n"
+        "<VirtualHost *>\n  ServerName localhost\n  LPIcingComboCompressors 0\n</VirtualHost>\n"
+        "<VirtualHost *>\n  ServerName other.test\n</VirtualHost>\n");
+  Request req;
+  req.target = kAB;
+  req.headers = {"Accept-Encoding: br"};
+  req.host = "localhost";
+  EXPECT_EQ(fetch(httpd_->port(), req).header_count("content-encoding"), 0);
+  req.host = "other.test";
+  Response other = fetch(httpd_->port(), req);
+  EXPECT_EQ(other.header("content-encoding"), "br");
+  EXPECT_EQ(brotli_decode(other.body), source("100", "css/a.css") + source("100", "css/b.css"));
+}
+
+TEST_F(ComboTest, DebugLinesNameWhatWasSent) {
+  deploy("100");
+  start("LogLevel lpicing:trace8\nLPIcingComboCompressors 0\n");
+  ASSERT_EQ(get(kAB, {"Accept-Encoding: br"}).status, 200);
+  ASSERT_EQ(head_request(httpd_->port(), kAB, "br").status, 200);
+  // Written before each response was sent.
+  std::string log = httpd_->error_log();
+  EXPECT_NE(log.find("LPI0602: combo /+icing/+combo/rev100/: versioned revision 100, 2 files, "), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("LPI0607: combo /+icing/+combo/rev100/: not cached, no compressor free: sent as identity"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("LPI0607: combo /+icing/+combo/rev100/: not cached, a HEAD never compresses"), std::string::npos)
+      << log;
 }
 
 TEST_F(ComboTest, RangeIsServedByHttpd) {
@@ -363,6 +495,19 @@ TEST_F(ComboTest, DefaultLimitIsOneHundredFiles) {
   EXPECT_EQ(get("/+icing/+combo/rev100/?" + q + "&css/x.css").status, 400);
 }
 
+TEST_F(ComboTest, DefaultLimitIsOneMegabyte) {
+  std::string src = work_ + "/src-big";
+  std::filesystem::create_directories(src + "/js");
+  write_file(src + "/js/big.js", std::string(600 * 1024, ';'));
+  CommandResult packed = tool({"pack", src, "-r", "big", "-o", work_ + "/big.tar.gz"});
+  ASSERT_EQ(packed.exit_code, 0) << packed.err;
+  CommandResult deployed = tool({"deploy", work_ + "/big.tar.gz", "--store", store_});
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  start();
+  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js").status, 200);
+  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js&js/big.js").status, 400);  // 1.2 MB
+}
+
 TEST_F(ComboTest, SingleFilesAreUnchanged) {
   deploy("100");
   start();
@@ -407,7 +552,8 @@ TEST_F(ComboTest, PreforkChildrenAgree) {
 TEST(ComboGoodConfig, SizesTakeUnits) {
   HttpdOptions o;
   o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = "LPIcingComboMaxFiles 250\nLPIcingComboMaxBytes 512K\nLPIcingComboCacheBytes 64M\n";
+  o.config = "LPIcingComboMaxFiles 250\nLPIcingComboMaxBytes 512K\nLPIcingComboCacheBytes 64M\n"
+             "LPIcingComboCompressors 0\n<VirtualHost *>\n  LPIcingComboCompressors 256\n</VirtualHost>\n";
   Httpd httpd(o);
   auto [code, output] = httpd.config_test();
   EXPECT_EQ(code, 0) << output;

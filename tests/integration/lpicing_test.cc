@@ -470,6 +470,11 @@ TEST(IcingBadConfig, EachBadDirectiveFailsTheConfigTest) {
       {"LPIcingComboMaxBytes 4MB", "LPIcingComboMaxBytes", "'4MB'"},
       {"LPIcingComboCacheBytes -1", "LPIcingComboCacheBytes", "'-1'"},
       {"LPIcingComboCacheBytes lots", "LPIcingComboCacheBytes", "'lots'"},
+      {"LPIcingComboCompressors -1", "LPIcingComboCompressors", "'-1'"},
+      {"LPIcingComboCompressors 257", "LPIcingComboCompressors", "'257'"},
+      {"LPIcingComboCompressors two", "LPIcingComboCompressors", "'two'"},
+      {"LPIcingComboCompressors 1.5", "LPIcingComboCompressors", "0 (never compress) to 256"},
+      {"LPIcingComboCompressors", "LPIcingComboCompressors", "takes one argument"},
       {"LPIcingQuickHandler sometimes", "LPIcingQuickHandler", "must be On or Off"},
   };
   for (const Case& c : cases) {

@@ -41,6 +41,22 @@ TEST(Counters, RegisterIncrementReport) {
             std::string::npos);
 }
 
+// Found by fuzz_counter_table: a key with bytes that are not UTF-8 went into
+// both outputs raw. Only checked edge hosts are registered, but an output
+// format must stay well-formed whatever its keys hold.
+TEST(Counters, OutputsStayValidUtf8AndEscapedForAnyHostBytes) {
+  Table t;
+  t.table.add(redirect_row(t.table, "a\xff\xc3(b\x01\x7f\"\\\nc", 301), 0);
+  t.table.add(redirect_row(t.table, "\xc3\xa9.example", 302), 0);
+  EXPECT_EQ(status_json(t.table),
+            "{\"redirects\":[{\"edge_host\":\"a\\ufffd\\ufffd(b\\u0001\\u007f\\\"\\\\\\u000ac\",\"status\":301,\"count\":1},"
+            "{\"edge_host\":\"\xc3\xa9.example\",\"status\":302,\"count\":1}],\"total\":2}\n");
+  std::string text = status_prometheus(t.table);
+  EXPECT_NE(text.find("{edge_host=\"a\xef\xbf\xbd\xef\xbf\xbd(b??\\\"\\\\\\nc\",status=\"301\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("{edge_host=\"\xc3\xa9.example\",status=\"302\"} 1\n"), std::string::npos) << text;
+}
+
 TEST(Counters, FullTableRefusesNewSlotsAndIgnoresBadIndices) {
   Table t;
   for (std::uint32_t i = 0; i < redirect_counter_shape().rows; ++i)

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -414,6 +415,120 @@ TEST_F(ComboStore, MemberChangedByHandIsAnError) {
   ComboBody body = combo_body(c, nullptr);
   EXPECT_EQ(body.status, ComboBodyStatus::error);
   EXPECT_NE(body.error.find("changed by hand"), std::string::npos) << body.error;
+}
+
+// ---- bounded compression: which body a request gets ---------------------------------
+
+class ComboChoiceTest : public ComboStore {
+ protected:
+  void SetUp() override {
+    ComboStore::SetUp();
+    standard();
+  }
+  std::vector<std::uint64_t> memory_ = std::vector<std::uint64_t>(2, 0);
+  CompressorSlots slots_{memory_.data(), 16, 2};
+  ComboCache cache_bodies_;
+};
+
+TEST_F(ComboChoiceTest, AMissWithAFreeSlotCompressesAndCaches) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  const Sha256 br_digest = c.digest;
+  ComboChoice choice = choose_combo_body(&c, &cache_bodies_, slots_, 1, /*head=*/false);
+  EXPECT_EQ(choice.plan, ComboPlan::compress);
+  EXPECT_TRUE(choice.slot);
+  EXPECT_EQ(c.encoding, Encoding::br);
+  EXPECT_EQ(c.digest, br_digest);
+  ComboBody body = make_combo_body(c, &cache_bodies_);
+  ASSERT_EQ(body.status, ComboBodyStatus::ok) << body.error;
+  choice.slot.release();
+  EXPECT_EQ(memory_[0], 0u);
+  EXPECT_EQ(brotli_decode(*body.bytes), css("a") + css("b"));
+  EXPECT_EQ(cache_bodies_.entries(), 1u);
+}
+
+TEST_F(ComboChoiceTest, AMissWithNoSlotFreeIsIdentityWithIdentityValidators) {
+  CompressorSlots::Hold other = slots_.try_acquire(1);  // this process compresses something else
+  ASSERT_TRUE(other);
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "gzip");
+  ComboChoice choice = choose_combo_body(&c, &cache_bodies_, slots_, 1, false);
+  EXPECT_EQ(choice.plan, ComboPlan::identity);
+  EXPECT_FALSE(choice.slot);
+  EXPECT_EQ(c.encoding, Encoding::identity);
+  EXPECT_EQ(c.digest, resolve("/+combo/rev100/", "css/a.css&css/b.css", "").digest);
+  EXPECT_TRUE(c.vary);  // the response still depends on Accept-Encoding
+  EXPECT_EQ(cache_bodies_.entries(), 0u);
+  // The next miss that gets a slot compresses it.
+  other.release();
+  ResolvedCombo again = resolve("/+combo/rev100/", "css/a.css&css/b.css", "gzip");
+  EXPECT_EQ(choose_combo_body(&again, &cache_bodies_, slots_, 1, false).plan, ComboPlan::compress);
+  EXPECT_EQ(again.encoding, Encoding::gzip);
+}
+
+TEST_F(ComboChoiceTest, AVirtualHostLimitCountsOnlyItsSlots) {
+  memory_[1] = compressor_slot_word(static_cast<std::int32_t>(getpid()), CompressorSlots::monotonic_second());
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  EXPECT_EQ(choose_combo_body(&c, &cache_bodies_, slots_, 1, false).plan, ComboPlan::compress);  // slot 0 free
+  memory_[0] = memory_[1];
+  ResolvedCombo d = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  EXPECT_EQ(choose_combo_body(&d, &cache_bodies_, slots_, 2, false).plan, ComboPlan::identity);
+}
+
+TEST_F(ComboChoiceTest, ZeroCompressorsNeverCompress) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  ComboChoice choice = choose_combo_body(&c, &cache_bodies_, slots_, 0, false);
+  EXPECT_EQ(choice.plan, ComboPlan::identity);
+  EXPECT_EQ(c.encoding, Encoding::identity);
+  EXPECT_EQ(memory_, std::vector<std::uint64_t>(2, 0));
+}
+
+TEST_F(ComboChoiceTest, ACachedBodyNeedsNoSlot) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  ASSERT_EQ(combo_body(c, &cache_bodies_).status, ComboBodyStatus::ok);
+  CompressorSlots::Hold a = slots_.try_acquire(2), b = slots_.try_acquire(2);
+  ASSERT_TRUE(a && b);
+  for (bool head : {false, true}) {
+    ResolvedCombo again = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+    ComboChoice choice = choose_combo_body(&again, &cache_bodies_, slots_, 2, head);
+    EXPECT_EQ(choice.plan, ComboPlan::cached) << head;
+    ASSERT_NE(choice.cached, nullptr);
+    EXPECT_EQ(brotli_decode(*choice.cached), css("a") + css("b"));
+    EXPECT_EQ(again.encoding, Encoding::br);
+  }
+}
+
+TEST_F(ComboChoiceTest, AHeadNeverCompresses) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  ComboChoice choice = choose_combo_body(&c, &cache_bodies_, slots_, 2, /*head=*/true);
+  EXPECT_EQ(choice.plan, ComboPlan::identity);
+  EXPECT_FALSE(choice.slot);
+  EXPECT_EQ(c.encoding, Encoding::identity);
+  EXPECT_EQ(memory_, std::vector<std::uint64_t>(2, 0));
+}
+
+TEST_F(ComboChoiceTest, IdentityNegotiatedTakesNoSlotAndNoCache) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "identity");
+  const Sha256 digest = c.digest;
+  ComboChoice choice = choose_combo_body(&c, &cache_bodies_, slots_, 2, false);
+  EXPECT_EQ(choice.plan, ComboPlan::identity);
+  EXPECT_EQ(c.digest, digest);
+  EXPECT_EQ(cache_bodies_.misses(), 0u);
+  EXPECT_EQ(memory_, std::vector<std::uint64_t>(2, 0));
+}
+
+TEST_F(ComboChoiceTest, WithoutACacheEveryMissNeedsASlot) {
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  EXPECT_EQ(choose_combo_body(&c, nullptr, slots_, 1, false).plan, ComboPlan::compress);
+}
+
+TEST_F(ComboChoiceTest, GarbageInTheSlotsNeverBlocksForLong) {
+  std::fill(memory_.begin(), memory_.end(), ~std::uint64_t{0});
+  ResolvedCombo c = resolve("/+combo/rev100/", "css/a.css&css/b.css", "br");
+  EXPECT_EQ(choose_combo_body(&c, &cache_bodies_, slots_, 2, false).plan, ComboPlan::compress);
+}
+
+TEST(ComboDefaults, OneMegabyteAndOneCompressor) {
+  EXPECT_EQ(kComboDefaultMaxBytes, 1u << 20);
+  EXPECT_EQ(kComboDefaultCompressors, 1u);
 }
 
 // ---- the cache -------------------------------------------------------------------

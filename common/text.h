@@ -1,0 +1,24 @@
+// Text for the status outputs both modules write: JSON string literals and
+// Prometheus label values that stay well-formed (valid UTF-8, escaped) for
+// any bytes, whatever a key holds.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace lpweb {
+
+// Length of the valid UTF-8 sequence starting at s[i] (i < s.size()), or 0 when
+// the bytes there are not valid UTF-8 (overlongs and surrogates included).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
+
+// Appends `s` as a JSON string literal: control characters and DEL as \u00XX,
+// invalid UTF-8 bytes as \ufffd.
+void append_json_string(std::string& out, std::string_view s);
+
+// Appends `s` as a quoted Prometheus label value: backslash, double quote and
+// newline escaped, other control characters as '?', invalid UTF-8 bytes as U+FFFD.
+void append_prometheus_label_value(std::string& out, std::string_view s);
+
+}  // namespace lpweb
