@@ -30,6 +30,15 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   return n;
 }
 
+bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   out.push_back('"');

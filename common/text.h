@@ -13,6 +13,9 @@ namespace lpweb {
 // the bytes there are not valid UTF-8 (overlongs and surrogates included).
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
 
+// Whether every byte of `s` is part of a valid UTF-8 sequence.
+bool valid_utf8(std::string_view s) noexcept;
+
 // Appends `s` as a JSON string literal: control characters and DEL as \u00XX,
 // invalid UTF-8 bytes as \ufffd.
 void append_json_string(std::string& out, std::string_view s);

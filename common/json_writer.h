@@ -1,0 +1,48 @@
+// A small streaming JSON writer (RFC 8259) for every JSON the modules and the
+// tool produce: objects and arrays nest, commas come by themselves, strings
+// are escaped (control characters as \u00XX, invalid UTF-8 as \ufffd), so the
+// output is valid whatever bytes a name holds. Style: ", " and ": ".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "text.h"  // append_json_string, valid_utf8
+
+namespace lpweb {
+
+class JsonWriter {
+ public:
+  JsonWriter& begin_object();
+  JsonWriter& end_object();
+  JsonWriter& begin_array();
+  JsonWriter& end_array();
+  // The next member's name; a value or a begin_* must follow.
+  JsonWriter& key(std::string_view name);
+  JsonWriter& value(std::string_view s);
+  JsonWriter& value(const char* s) { return value(std::string_view(s)); }
+  JsonWriter& value(std::int64_t n);
+  JsonWriter& value(std::uint64_t n);
+  JsonWriter& value(int n) { return value(static_cast<std::int64_t>(n)); }
+  JsonWriter& value(bool b);
+  JsonWriter& null();
+  // key(name).value(v), for brevity.
+  template <typename T>
+  JsonWriter& member(std::string_view name, T v) {
+    return key(name).value(v);
+  }
+
+  // The text so far (complete once every begin_* has its end_*), then a newline.
+  std::string finish();
+  const std::string& text() const { return out_; }
+
+ private:
+  void separate();
+  std::string out_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+}  // namespace lpweb
