@@ -12,7 +12,7 @@ int serve_status(request_rec* r) {
   if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
   ServerConf* c = conf_of(r->server);
   if (!c->store) return HTTP_NOT_FOUND;
-  lpicing::StoreReport report = lpicing::store_report(c->store, c->cache);
+  lpicing::StoreReport report = lpicing::read_store_report(c->store, c->cache);
   lpicing::RequestCounts counts = lpicing::request_counts(c->counters, c->counter_slot);
   bool prometheus = r->args && lpicing::wants_prometheus(r->args);
   std::string body = prometheus ? lpicing::status_prometheus(report, counts) : lpicing::status_json(report, counts);

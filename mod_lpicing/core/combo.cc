@@ -2,6 +2,8 @@
 // httpd so the parsing and limits can be tested (and fuzzed) alone.
 #include "combo.h"
 
+#include "store_layout.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,7 +188,8 @@ ResolvedCombo resolve_combo(IndexCache& cache, std::string_view store_dir, std::
   }
   out.kind = where.kind;
   // Read the link once: every member comes from this revision.
-  out.revision = where.kind == PathKind::current ? current_revision(store_dir) : std::string(where.revision);
+  out.revision = where.kind == PathKind::current ? layout::read_revision_link(store_dir, layout::kCurrent)
+                                                 : std::string(where.revision);
   if (out.revision.empty()) {
     out.reason = "no current revision";
     return out;
@@ -233,7 +236,7 @@ ResolvedCombo resolve_combo(IndexCache& cache, std::string_view store_dir, std::
   if (out.vary) out.encoding = negotiate_encoding(accept_encoding, true, true);
   out.files.reserve(out.members.size());
   for (const IndexEntry* m : out.members)
-    out.files.push_back(served_file_path(store_dir, out.revision, m->path, Encoding::identity));
+    out.files.push_back(layout::served_file_path(store_dir, out.revision, m->path, Encoding::identity));
   out.digest = combo_digest(out.members, out.encoding);
   out.status = ComboStatus::found;
   return out;

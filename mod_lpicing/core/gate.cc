@@ -2,6 +2,8 @@
 // readiness decision of `lpicing wait`, and its --json output.
 #include "gate.h"
 
+#include "text.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -212,7 +214,7 @@ void append_double(std::string& out, double v) {
 
 void append_optional_string(std::string& out, const std::optional<std::string>& s) {
   if (s) {
-    append_json_string(out, *s);
+    lpweb::append_json_string(out, *s);
   } else {
     out.append("null");
   }
@@ -317,7 +319,7 @@ std::string_view gate_state_name(GateState state) {
 std::string gate_result_json(std::string_view revision, bool require_current, bool ready, double elapsed,
                              const std::vector<GateServerResult>& servers) {
   std::string out = "{\"revision\": ";
-  append_json_string(out, revision);
+  lpweb::append_json_string(out, revision);
   out.append(", \"require_current\": ").append(require_current ? "true" : "false");
   out.append(", \"ready\": ").append(ready ? "true" : "false");
   out.append(", \"elapsed_seconds\": ");
@@ -327,11 +329,11 @@ std::string gate_result_json(std::string_view revision, bool require_current, bo
     const GateServerResult& s = servers[i];
     if (i) out.append(", ");
     out.append("{\"url\": ");
-    append_json_string(out, s.url);
+    lpweb::append_json_string(out, s.url);
     out.append(", \"ready\": ").append(s.last.state == GateState::ready ? "true" : "false");
     out.append(", \"state\": \"").append(gate_state_name(s.last.state)).append("\"");
     out.append(", \"reason\": ");
-    append_json_string(out, s.last.reason);
+    lpweb::append_json_string(out, s.last.reason);
     out.append(", \"http_status\": ");
     if (s.http_status) {
       out.append(std::to_string(s.http_status));

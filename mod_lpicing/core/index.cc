@@ -3,7 +3,7 @@
 // truncation or corruption, and a half-read index must never be served from.
 #include "index.h"
 
-#include "serve.h"  // is_valid_revision_id, utf8_sequence_length
+#include "text.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -97,7 +97,7 @@ bool is_valid_entry_path(std::string_view path, std::string* why) {
   for (std::size_t i = 0; i < path.size();) {
     unsigned char c = static_cast<unsigned char>(path[i]);
     if (c < 0x20 || c == 0x7f) return *why = "control character in path", false;
-    std::size_t n = detail::utf8_sequence_length(path, i);
+    std::size_t n = lpweb::utf8_sequence_length(path, i);
     if (n == 0) return *why = "path is not valid UTF-8", false;
     i += n;
   }
@@ -251,9 +251,10 @@ std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::
   return index;
 }
 
-namespace detail {
 
-bool read_index_file(const std::string& file, std::string* text, struct stat* st, int* err) {
+namespace {
+
+bool read_index_bytes(const std::string& file, std::string* text, struct stat* st, int* err) {
   *err = 0;
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -295,14 +296,23 @@ std::string read_error_text(int err) {
   return std::generic_category().message(err);
 }
 
-}  // namespace detail
+}  // namespace
+
+bool read_index_file(const std::string& file, std::string* text, struct stat* st, int* err, std::string* error) {
+  if (read_index_bytes(file, text, st, err)) return true;
+  *error = file + ": " + read_error_text(*err);
+  return false;
+}
+
+
 
 std::unique_ptr<RevisionIndex> RevisionIndex::load(const std::string& file, std::string* error) {
   std::string text;
   struct stat st;
   int err = 0;
-  if (!detail::read_index_file(file, &text, &st, &err)) {
-    if (error) *error = file + ": " + detail::read_error_text(err);
+  std::string why;
+  if (!read_index_file(file, &text, &st, &err, &why)) {
+    if (error) *error = why;
     return nullptr;
   }
   auto index = parse(text, error);

@@ -3,6 +3,8 @@
 // no directory scan and no parsing of SHA256SUMS.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -61,6 +63,11 @@ class RevisionIndex {
   std::vector<IndexEntry> entries_;
   std::unordered_map<std::string_view, std::size_t> by_path_;  // views into entries_
 };
+
+// Reads an INDEX file of at most 256 MiB and fstat()s the same descriptor, so
+// *st is the identity of the bytes read. False with *err (an errno value;
+// EINVAL: not a regular file, EFBIG: too big) and *error ("FILE: why").
+bool read_index_file(const std::string& file, std::string* text, struct stat* st, int* err, std::string* error);
 
 // Serialises a header and entries into INDEX text (entries sorted by path).
 std::string serialize_index(const IndexHeader& header, std::vector<IndexEntry> entries);

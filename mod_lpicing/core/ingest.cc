@@ -15,6 +15,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "store_layout.h"
 #include "store_writer.h"
 
 namespace lpicing {
@@ -233,7 +234,7 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
         remove_deployed(incoming.get(), c);
         r.result = result.unchanged ? DropResult::unchanged : DropResult::deployed;
         if (result.unchanged)
-          r.detail = "current is " + quote(read_revision_link(store.store(), "current")) +
+          r.detail = "current is " + quote(layout::read_revision_link_at(store.store(), store.dir(), layout::kCurrent)) +
                      "; roll back with lpicing activate";
         deployed_new = deployed_new || !result.unchanged;
         report.deployed.push_back(c.name);

@@ -10,14 +10,15 @@
 #include <cstdlib>
 
 #include "fsutil.h"
+#include "store_layout.h"
 
 namespace lpicing {
 namespace {
 
-constexpr char kJournal[] = "ingest.log";
-constexpr char kJournalOld[] = "ingest.log.1";
-constexpr char kState[] = "ingest.state";
-constexpr char kReported[] = "ingest.reported";
+using layout::kJournal;
+using layout::kJournalOld;
+constexpr const char* kState = layout::kJournalState;
+constexpr const char* kReported = layout::kJournalReported;
 constexpr char kStateMagic[] = "lpicing-ingest-state 1";
 constexpr std::uint64_t kRotateBytes = 1 << 20;
 constexpr std::uint64_t kMaxReadBytes = 4 << 20;
@@ -91,7 +92,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-std::string store_file(const std::string& store_dir, const char* name) { return store_dir + "/" + name; }
+std::string store_file(const std::string& store_dir, const char* name) { return layout::store_path(store_dir, name); }
 
 DropState parse_state(const std::string& text) {
   DropState state;

@@ -87,21 +87,14 @@ RequestCounts request_counts(const lpweb::CounterTable& table, int row) {
 }
 
 std::string status_json(const StoreReport& report, const RequestCounts& counts) {
-  std::string out = status_json(report);
-  // status_json(report) is one object and a newline: the counters become its last members.
-  while (!out.empty() && out.back() != '}') out.pop_back();
-  if (out.empty()) return out;
-  out.pop_back();
-  out.append(", \"requests\": {");
-  bool first = true;
-  for_each_reported(counts, [&](int status, std::uint64_t n) {
-    if (!first) out.append(", ");
-    first = false;
-    out.append("\"").append(status_label(status)).append("\": ").append(std::to_string(n));
-  });
-  out.append("}, \"requests_total\": ").append(std::to_string(counts.total()));
-  out.append(", \"bytes_sent\": ").append(std::to_string(counts.bytes_sent)).append("}\n");
-  return out;
+  lpweb::JsonWriter json;
+  json.begin_object();
+  write_store_report(json, report);
+  json.key("requests").begin_object();
+  for_each_reported(counts, [&](int status, std::uint64_t n) { json.member(status_label(status), n); });
+  json.end_object();
+  json.member("requests_total", counts.total()).member("bytes_sent", counts.bytes_sent);
+  return json.end_object().finish();
 }
 
 std::string status_prometheus(const StoreReport& report, const RequestCounts& counts) {

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "counter_table.h"
-#include "serve.h"
+#include "store_report.h"
 
 namespace lpicing {
 
@@ -45,7 +45,8 @@ RequestCounts request_counts(const lpweb::CounterTable& table, int row);
 // from the start; any other status appears once it has been counted.
 inline constexpr int kAlwaysReportedStatuses[] = {200, 304, 404};
 
-// The status JSON with the counters as its last members:
+// The status JSON: the store report (store_report.h, schema 1) with the
+// counters as its last members:
 // ..., "requests": {"200": N, "304": N, "404": N, ...}, "requests_total": N, "bytes_sent": N}
 std::string status_json(const StoreReport& report, const RequestCounts& counts);
 

@@ -20,18 +20,15 @@
 #include "fsutil.h"
 #include "index.h"
 #include "revision_build.h"
+#include "store_layout.h"
+#include "store_report.h"
 #include "store_writer.h"
 
 namespace lpicing {
 
 namespace {
 
-constexpr char kRevisionsDir[] = "revisions";
-constexpr char kPendingLink[] = "previous.pending";  // see activate_locked
-constexpr char kActivatingLink[] = "activating";     // see deploy_locked
-constexpr char kStagingDir[] = "staging";
-constexpr char kFilesDir[] = "files";
-constexpr char kIndexName[] = "INDEX";
+using namespace layout;
 
 std::int64_t clock_now(std::int64_t now) { return now ? now : static_cast<std::int64_t>(::time(nullptr)); }
 
@@ -45,10 +42,10 @@ void write_revision_link(int storefd, const std::string& name, const std::string
                          const StepHook& hook) {
   std::string tmp = name + ".tmp." + std::to_string(::getpid());
   ::unlinkat(storefd, tmp.c_str(), 0);
-  std::string target = std::string(kRevisionsDir) + "/" + revision;
+  std::string target = revision_link_target(revision);
   if (::symlinkat(target.c_str(), storefd, tmp.c_str()) != 0)
     throw SystemError("cannot create link " + quote(tmp), errno);
-  if (name == "current") step(hook, "during-activate");
+  if (name == kCurrent) step(hook, "during-activate");
   if (::renameat(storefd, tmp.c_str(), storefd, name.c_str()) != 0) {
     int e = errno;
     ::unlinkat(storefd, tmp.c_str(), 0);
@@ -65,45 +62,12 @@ bool revision_exists(int revisionsfd, const std::string& revision) {
 // flipped, pending is the real previous revision; if not, it is current.
 void finish_flip(int storefd) {
   char pending[512], cur[512];
-  ssize_t p = ::readlinkat(storefd, kPendingLink, pending, sizeof pending);
+  ssize_t p = ::readlinkat(storefd, kPreviousPending, pending, sizeof pending);
   if (p < 0) return;
-  ssize_t c = ::readlinkat(storefd, "current", cur, sizeof cur);
+  ssize_t c = ::readlinkat(storefd, kCurrent, cur, sizeof cur);
   bool flipped = !(c == p && std::memcmp(cur, pending, static_cast<std::size_t>(p)) == 0);
-  int rc = flipped ? ::renameat(storefd, kPendingLink, storefd, "previous") : ::unlinkat(storefd, kPendingLink, 0);
+  int rc = flipped ? ::renameat(storefd, kPreviousPending, storefd, kPrevious) : ::unlinkat(storefd, kPreviousPending, 0);
   if (rc != 0 && errno != ENOENT) throw SystemError("cannot finish an interrupted activation", errno);
-}
-
-RevisionInfo read_revision_info(int revisionsfd, const std::string& revision,
-                                const std::string& revisions_path) {
-  RevisionInfo info;
-  info.revision = revision;
-  std::string error;
-  auto index = RevisionIndex::load(revisions_path + "/" + revision + "/" + kIndexName, &error);
-  if (index) {
-    const IndexHeader& h = index->header();
-    info.deployed = h.deployed;
-    info.file_count = h.file_count;
-    info.total_bytes = h.total_bytes;
-    info.sums_sha256_hex = h.sums_sha256_hex;
-    info.index_ok = true;
-  } else {
-    struct stat st;
-    if (::fstatat(revisionsfd, revision.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
-      info.deployed = st.st_mtime;
-  }
-  return info;
-}
-
-std::vector<RevisionInfo> read_all_revisions(int revisionsfd, const std::string& revisions_path) {
-  std::vector<RevisionInfo> out;
-  for (const std::string& n : list_dir(revisionsfd, "revisions directory")) {
-    if (!is_valid_revision_id(n) || !revision_exists(revisionsfd, n)) continue;
-    out.push_back(read_revision_info(revisionsfd, n, revisions_path));
-  }
-  std::sort(out.begin(), out.end(), [](const RevisionInfo& a, const RevisionInfo& b) {
-    return a.deployed != b.deployed ? a.deployed > b.deployed : a.revision < b.revision;
-  });
-  return out;
 }
 
 template <typename F>
@@ -117,18 +81,6 @@ StoreResult guarded(F&& f) {
 
 }  // namespace
 
-// The revision a store link points at, or "" when absent or not of the form revisions/R.
-std::string read_revision_link(int storefd, const char* name) {
-  char buf[512];
-  ssize_t n = ::readlinkat(storefd, name, buf, sizeof buf - 1);
-  if (n < 0) return "";
-  std::string target(buf, static_cast<std::size_t>(n));
-  std::string prefix = std::string(kRevisionsDir) + "/";
-  if (!starts_with(target, prefix.c_str())) return "";
-  std::string r = target.substr(prefix.size());
-  return is_valid_revision_id(r) ? r : "";
-}
-
 // ---- The writer's lock ----
 
 bool LockedStore::open(const std::string& dir, bool create, bool wait) {
@@ -138,16 +90,16 @@ bool LockedStore::open(const std::string& dir, bool create, bool wait) {
     if (::fchmod(fd.get(), 0755) != 0) throw SystemError("cannot chmod store " + quote(dir), errno);
   }
   store_ = open_dir_at(AT_FDCWD, dir, "store " + quote(dir));
-  lock_.reset(::openat(store_.get(), ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!lock_) throw SystemError("cannot open lock file " + quote(dir + "/.lock"), errno);
+  lock_.reset(::openat(store_.get(), kLock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!lock_) throw SystemError("cannot open lock file " + quote(store_path(dir, kLock)), errno);
   for (;;) {
     if (::flock(lock_.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) == 0) break;
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK && !wait) return false;
-    throw SystemError("cannot lock " + quote(dir + "/.lock"), errno);
+    throw SystemError("cannot lock " + quote(store_path(dir, kLock)), errno);
   }
-  revisions_ = ensure_dir_at(store_.get(), kRevisionsDir, "revisions directory");
-  staging_ = ensure_dir_at(store_.get(), kStagingDir, "staging directory");
+  revisions_ = ensure_dir_at(store_.get(), kRevisions, "revisions directory");
+  staging_ = ensure_dir_at(store_.get(), kStaging, "staging directory");
   clean_leftovers();
   return true;
 }
@@ -164,9 +116,9 @@ void LockedStore::clean_leftovers() {
         throw SystemError("cannot remove leftover " + quote(n), errno);
   finish_flip(store_.get());
   // A deploy killed after renaming its revision into place, before making it current.
-  std::string activating = read_revision_link(store_.get(), kActivatingLink);
+  std::string activating = read_revision_link_at(store_.get(), dir_, kActivating);
   if (!activating.empty() && revision_exists(revisions_.get(), activating)) activate_locked(*this, activating, {});
-  if (::unlinkat(store_.get(), kActivatingLink, 0) != 0 && errno != ENOENT)
+  if (::unlinkat(store_.get(), kActivating, 0) != 0 && errno != ENOENT)
     throw SystemError("cannot remove link \"activating\"", errno);
 }
 
@@ -181,14 +133,14 @@ StoreResult activate_locked(LockedStore& store, const std::string& revision, con
     result.message = "revision " + quote(revision) + " is not in the store";
     return result;
   }
-  std::string old = read_revision_link(store.store(), "current");
+  std::string old = read_revision_link_at(store.store(), store.dir(), kCurrent);
   if (old == revision) return result;
   // previous.pending records the revision being replaced before current
   // flips, so a kill at any point loses neither pin (invariant 5); the next
   // writer finishes the job (finish_activation).
-  if (!old.empty()) write_revision_link(store.store(), kPendingLink, old, hook);
-  write_revision_link(store.store(), "current", revision, hook);
-  if (!old.empty() && ::renameat(store.store(), kPendingLink, store.store(), "previous") != 0)
+  if (!old.empty()) write_revision_link(store.store(), kPreviousPending, old, hook);
+  write_revision_link(store.store(), kCurrent, revision, hook);
+  if (!old.empty() && ::renameat(store.store(), kPreviousPending, store.store(), kPrevious) != 0)
     throw SystemError("cannot replace link \"previous\"", errno);
   fsync_fd(store.store(), "store directory");
   return result;
@@ -196,9 +148,9 @@ StoreResult activate_locked(LockedStore& store, const std::string& revision, con
 
 // Caller holds the lock. Throws SystemError.
 std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std::int64_t now, const StepHook& hook) {
-  auto revisions = read_all_revisions(store.revisions(), store.dir() + "/" + kRevisionsDir);
-  auto doomed = revisions_to_prune(revisions, keep, read_revision_link(store.store(), "current"),
-                                   read_revision_link(store.store(), "previous"), clock_now(now));
+  auto doomed = revisions_to_prune(retention_input(read_store_report(store.dir())), keep,
+                                   read_revision_link_at(store.store(), store.dir(), kCurrent),
+                                   read_revision_link_at(store.store(), store.dir(), kPrevious), clock_now(now));
   for (const std::string& r : doomed) {
     // Disappear atomically first; the slow recursive delete happens out of sight.
     std::string trash = r + ".deleted." + random_suffix();
@@ -239,7 +191,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
     }
   } cleanup{store.staging(), stage_name};
 
-  UniqueFd files = ensure_dir_at(stage.get(), kFilesDir, "staged files directory");
+  UniqueFd files = ensure_dir_at(stage.get(), kFiles, "staged files directory");
   Bundle bundle;
   auto err = read_bundle(bundle_fd, options.bundle, files.get(), &bundle);
   result.revision = bundle.revision;
@@ -256,7 +208,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
   if (revision_exists(store.revisions(), rev)) {
     std::string existing, error;
     UniqueFd dir = open_dir_at(store.revisions(), rev, "revision " + quote(rev));
-    if (!read_file_at(dir.get(), "SHA256SUMS", kMaxSumsFileBytes, &existing, &error))
+    if (!read_file_at(dir.get(), kSums, kMaxSumsFileBytes, &existing, &error))
       throw SystemError("revision " + quote(rev) + " in the store is damaged (" + error + ")", EIO);
     if (existing != bundle.sums) {
       result.status = StoreStatus::rejected;
@@ -279,11 +231,10 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
     for (const IndexEntry& e : entries) header.total_bytes += e.size;
     std::string index = serialize_index(header, std::move(entries));
 
-    write_new_file_at(stage.get(), "REVISION", bundle.revision_file, "REVISION");
-    write_new_file_at(stage.get(), "SHA256SUMS", bundle.sums, "SHA256SUMS");
-    if (bundle.signature)
-      write_new_file_at(stage.get(), "SHA256SUMS.sig", *bundle.signature, "SHA256SUMS.sig");
-    write_new_file_at(stage.get(), kIndexName, index, "INDEX");
+    write_new_file_at(stage.get(), kRevisionFile, bundle.revision_file, kRevisionFile);
+    write_new_file_at(stage.get(), kSums, bundle.sums, kSums);
+    if (bundle.signature) write_new_file_at(stage.get(), kSignature, *bundle.signature, kSignature);
+    write_new_file_at(stage.get(), kIndex, index, kIndex);
     set_directory_mtimes(files.get(), bundle);
     // One syncfs instead of an fsync per file and directory (thousands, the bulk of a
     // deploy's wall time); `stage` was opened before any write, so it reports their errors.
@@ -293,7 +244,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
     // "activating" names the revision this deploy will make current, so a
     // writer killed between the rename and the flip is finished by the next
     // one (LockedStore::clean_leftovers) rather than left live but not current.
-    if (options.activate) write_revision_link(store.store(), kActivatingLink, rev, {});
+    if (options.activate) write_revision_link(store.store(), kActivating, rev, {});
     if (::renameat(store.staging(), stage_name.c_str(), store.revisions(), rev.c_str()) != 0)
       throw SystemError("cannot move revision " + quote(rev) + " into place", errno);
     cleanup.armed = false;
@@ -308,7 +259,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
     StoreResult a = activate_locked(store, rev, options.on_step);
     if (a.status != StoreStatus::ok) return a;
   }
-  if (::unlinkat(store.store(), kActivatingLink, 0) != 0 && errno != ENOENT)
+  if (::unlinkat(store.store(), kActivating, 0) != 0 && errno != ENOENT)
     throw SystemError("cannot remove link \"activating\"", errno);
   if (options.keep) result.pruned = prune_locked(store, *options.keep, options.now, options.on_step);
   return result;
@@ -367,20 +318,13 @@ StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int
   });
 }
 
-bool list_store(const std::string& store_dir, StoreListing* out, std::string* error) {
-  try {
-    *out = StoreListing();
-    UniqueFd store = open_dir_at(AT_FDCWD, store_dir, "store " + quote(store_dir));
-    out->current = read_revision_link(store.get(), "current");
-    out->previous = read_revision_link(store.get(), "previous");
-    UniqueFd revisions = open_dir_if_exists(store.get(), kRevisionsDir, "revisions directory");
-    if (revisions)
-      out->revisions = read_all_revisions(revisions.get(), store_dir + "/" + kRevisionsDir);
-    return true;
-  } catch (const std::exception& e) {
-    *error = e.what();
-    return false;
-  }
+std::vector<RevisionInfo> retention_input(const StoreReport& report) {
+  std::vector<RevisionInfo> out;
+  for (const RevisionReport& r : report.revisions) out.push_back({r.revision, r.header.deployed});
+  // A revision whose INDEX is unreadable is still a revision: its directory's mtime stands in.
+  for (const RevisionError& e : report.errors)
+    if (e.is_revision) out.push_back({e.revision, e.mtime});
+  return out;
 }
 
 std::vector<std::string> revisions_to_prune(const std::vector<RevisionInfo>& revisions,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bundle.h"
+#include "store_report.h"
 
 namespace lpicing {
 
@@ -62,23 +63,13 @@ StoreResult activate_revision(const std::string& store_dir, const std::string& r
 StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int64_t now = 0,
                         const StepHook& on_step = {});
 
+// A revision as the retention rule sees it.
 struct RevisionInfo {
   std::string revision;
   std::int64_t deployed = 0;  // from INDEX; the directory's mtime if INDEX is unreadable
-  std::uint64_t file_count = 0;
-  std::uint64_t total_bytes = 0;
-  std::string sums_sha256_hex;
-  bool index_ok = false;
 };
-
-struct StoreListing {
-  std::string current;   // empty when there is none
-  std::string previous;
-  std::vector<RevisionInfo> revisions;  // newest deploy first, then by name
-};
-
-// Reads the store without locking it. False with *error when the store is unreadable.
-bool list_store(const std::string& store_dir, StoreListing* out, std::string* error);
+// The revisions of a report (store_report.h) for the retention rule.
+std::vector<RevisionInfo> retention_input(const StoreReport& report);
 
 // The retention rule, as a pure function: the revisions to remove, in name order.
 std::vector<std::string> revisions_to_prune(const std::vector<RevisionInfo>& revisions,

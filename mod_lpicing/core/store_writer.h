@@ -41,7 +41,5 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
 // Caller holds the lock. Throws SystemError.
 StoreResult activate_locked(LockedStore& store, const std::string& revision, const StepHook& hook);
 std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std::int64_t now, const StepHook& hook);
-// The revision the store link `name` points at, or "" unless it is revisions/R.
-std::string read_revision_link(int storefd, const char* name);
 
 }  // namespace lpicing

@@ -250,32 +250,6 @@ void fault_injection(const char* step) {
   if (f && strcmp(f, step) == 0) raise(SIGKILL);
 }
 
-std::string iso_time(std::int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
-
 int cmd_pack(const Args& args) {
   std::string e = check_shape(args, {"--revision", "--key", "--output"}, {"--revision", "--output"},
                               1, "SRC-DIR");
@@ -365,36 +339,25 @@ int cmd_deploy(const Args& args) {
 int cmd_list(const Args& args) {
   std::string e = check_shape(args, {"--store", "--json"}, {"--store"}, 0, "");
   if (!e.empty()) return usage(e);
-  lpicing::StoreListing l;
-  std::string error;
-  if (!lpicing::list_store(args.values.at("--store"), &l, &error)) return fail(3, error);
+  const std::string& store = args.values.at("--store");
+  struct stat st;
+  if (::stat(store.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(3, "cannot open store " + lpicing::quote(store) + ": " +
+                       lpicing::errno_text(errno ? errno : ENOTDIR));
+  lpicing::StoreReport report = lpicing::read_store_report(store);
+  if (report.listing_failed) return fail(3, "cannot list store " + lpicing::quote(store) + ": " + report.errors[0].why);
   if (args.flags.count("--json")) {
-    std::string out = "{\"current\":" + (l.current.empty() ? "null" : json_string(l.current)) +
-                      ",\"previous\":" + (l.previous.empty() ? "null" : json_string(l.previous)) +
-                      ",\"revisions\":[";
-    bool first = true;
-    for (auto& r : l.revisions) {
-      if (!first) out += ",";
-      first = false;
-      out += "{\"revision\":" + json_string(r.revision) +
-             ",\"current\":" + (r.revision == l.current ? "true" : "false") +
-             ",\"previous\":" + (r.revision == l.previous ? "true" : "false") +
-             ",\"deployed\":" + std::to_string(r.deployed) +
-             ",\"files\":" + std::to_string(r.file_count) +
-             ",\"bytes\":" + std::to_string(r.total_bytes) +
-             ",\"sums_sha256\":" + json_string(r.sums_sha256_hex) + "}";
-    }
-    printf("%s]}\n", out.c_str());
+    printf("%s", lpicing::store_report_json(report).c_str());
     return 0;
   }
-  for (auto& r : l.revisions) {
-    printf("%c %-24s %s %8llu files %12llu bytes%s%s\n", r.revision == l.current ? '*' : ' ',
-           r.revision.c_str(), iso_time(r.deployed).c_str(),
-           static_cast<unsigned long long>(r.file_count),
-           static_cast<unsigned long long>(r.total_bytes),
-           r.revision == l.current ? "  current" : r.revision == l.previous ? "  previous" : "",
-           r.index_ok ? "" : "  (INDEX unreadable)");
+  for (const lpicing::RevisionReport& r : report.revisions) {
+    printf("%c %-24s %s %8llu files %12llu bytes%s\n", r.revision == report.current ? '*' : ' ', r.revision.c_str(),
+           lpicing::iso8601_utc(r.header.deployed).c_str(), static_cast<unsigned long long>(r.header.file_count),
+           static_cast<unsigned long long>(r.header.total_bytes),
+           r.revision == report.current ? "  current" : r.revision == report.previous ? "  previous" : "");
   }
+  for (const lpicing::RevisionError& err : report.errors)
+    printf("! %-24s cannot be served: %s\n", err.revision.c_str(), err.why.c_str());
   return 0;
 }
 

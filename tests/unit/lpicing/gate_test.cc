@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gate.h"
+#include "store_report.h"
 #include "serve.h"
 
 namespace lpicing {
@@ -21,7 +22,7 @@ std::string real_body(const std::string& current, const std::vector<std::string>
     report.revisions.push_back(rr);
   }
   report.errors.emplace_back("broken", "INDEX missing");
-  return status_json(report);
+  return store_report_json(report);
 }
 
 PollResult ok(const std::string& body) {

@@ -96,7 +96,7 @@ TEST(StatusJsonWithCounters, KeepsEveryStatusFieldAndAddsTheCounters) {
   counts.by_status[416 - RequestCounts::kFirstStatus] = 1;
   counts.bytes_sent = 1234;
   StoreReport report = two_revisions();
-  std::string plain = status_json(report);
+  std::string plain = store_report_json(report);
   std::string json = status_json(report, counts);
   EXPECT_EQ(json.substr(0, plain.size() - 2), plain.substr(0, plain.size() - 2));
   EXPECT_NE(json.find(", \"requests\": {\"200\": 5, \"304\": 0, \"404\": 0, \"416\": 1}, \"requests_total\": 6, "

@@ -2,6 +2,9 @@
 // values, the IndexCache against a real store in a temp directory, and the
 // status document.
 #include "serve.h"
+#include "store_layout.h"
+#include "store_report.h"
+#include "text.h"
 
 #include <gtest/gtest.h>
 
@@ -324,22 +327,22 @@ TEST(CacheControl, Values) {
 }
 
 TEST(VariantPath, SuffixPerEncoding) {
-  EXPECT_EQ(variant_path("css/a.css", Encoding::br), "css/a.css.br");
-  EXPECT_EQ(variant_path("css/a.css", Encoding::gzip), "css/a.css.gz");
-  EXPECT_EQ(variant_path("css/a.css", Encoding::identity), "css/a.css");
+  EXPECT_EQ(layout::variant_path("css/a.css", Encoding::br), "css/a.css.br");
+  EXPECT_EQ(layout::variant_path("css/a.css", Encoding::gzip), "css/a.css.gz");
+  EXPECT_EQ(layout::variant_path("css/a.css", Encoding::identity), "css/a.css");
   EXPECT_EQ(content_encoding(Encoding::br), "br");
   EXPECT_EQ(content_encoding(Encoding::gzip), "gzip");
   EXPECT_TRUE(content_encoding(Encoding::identity).empty());
 }
 
 TEST(StorePaths, FilesAndIndex) {
-  EXPECT_EQ(served_file_path("/srv/icing", "42", "css/a.css", Encoding::identity),
+  EXPECT_EQ(layout::served_file_path("/srv/icing", "42", "css/a.css", Encoding::identity),
             "/srv/icing/revisions/42/files/css/a.css");
-  EXPECT_EQ(served_file_path("/srv/icing/", "42", "css/a.css", Encoding::br),
+  EXPECT_EQ(layout::served_file_path("/srv/icing/", "42", "css/a.css", Encoding::br),
             "/srv/icing/revisions/42/files/css/a.css.br");
-  EXPECT_EQ(served_file_path("/srv/icing", "r1", "a.js", Encoding::gzip), "/srv/icing/revisions/r1/files/a.js.gz");
-  EXPECT_EQ(index_file_path("/srv/icing//", "42"), "/srv/icing/revisions/42/INDEX");
-  EXPECT_EQ(index_file_path("/", "42"), "/revisions/42/INDEX");
+  EXPECT_EQ(layout::served_file_path("/srv/icing", "r1", "a.js", Encoding::gzip), "/srv/icing/revisions/r1/files/a.js.gz");
+  EXPECT_EQ(layout::index_path("/srv/icing//", "42"), "/srv/icing/revisions/42/INDEX");
+  EXPECT_EQ(layout::index_path("/", "42"), "/revisions/42/INDEX");
 }
 
 TEST(RevisionId, Regex) {
@@ -553,37 +556,37 @@ using CurrentRevisionTest = TempStore;
 TEST_F(CurrentRevisionTest, ReadsTheRelativeSymlink) {
   deploy("42", 100, {});
   set_current("revisions/42");
-  EXPECT_EQ(current_revision(root_), "42");
-  EXPECT_EQ(current_revision(root_ + "/"), "42");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "42");
+  EXPECT_EQ(layout::read_revision_link(root_ + "/", layout::kCurrent), "42");
 }
 
 TEST_F(CurrentRevisionTest, AcceptsAnAbsoluteLinkIntoRevisions) {
   set_current(root_ + "/revisions/43/");
-  EXPECT_EQ(current_revision(root_), "43");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "43");
 }
 
 TEST_F(CurrentRevisionTest, MissingOrGarbageLinkIsEmpty) {
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("nowhere");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("/etc");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("revisions/..");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("revisions/.hidden");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("other/42");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("xrevisions/42");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
   set_current("revisions/" + std::string(65, 'a'));
-  EXPECT_EQ(current_revision(root_), "");
-  EXPECT_EQ(current_revision(root_ + "/nonexistent"), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
+  EXPECT_EQ(layout::read_revision_link(root_ + "/nonexistent", layout::kCurrent), "");
 }
 
 TEST_F(CurrentRevisionTest, DanglingLinkToARevisionNamesItAndTheLookupFindsNothing) {
   set_current("revisions/gone");
-  EXPECT_EQ(current_revision(root_), "gone");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "gone");
   IndexCache cache;
   std::string error;
   EXPECT_EQ(cache.get(root_, "gone", &error), nullptr);
@@ -592,7 +595,7 @@ TEST_F(CurrentRevisionTest, DanglingLinkToARevisionNamesItAndTheLookupFindsNothi
 
 TEST_F(CurrentRevisionTest, CurrentAsARegularFileIsEmpty) {
   write_file(root_ + "/current", "revisions/42");
-  EXPECT_EQ(current_revision(root_), "");
+  EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "");
 }
 
 using ResolveTest = TempStore;
@@ -681,13 +684,13 @@ TEST_F(ResolveTest, BrokenIndexIsAnError) {
 
 TEST(JsonString, Escaping) {
   std::string out;
-  append_json_string(out, std::string("a\"b\\c\n\x01\x1f\x7f/\xc3\xa9", 12));
+  lpweb::append_json_string(out, std::string("a\"b\\c\n\x01\x1f\x7f/\xc3\xa9", 12));
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\u000a\\u0001\\u001f\\u007f/\xc3\xa9\"");
   out.clear();
-  append_json_string(out, std::string("x\0y", 3));
+  lpweb::append_json_string(out, std::string("x\0y", 3));
   EXPECT_EQ(out, "\"x\\u0000y\"");
   out.clear();
-  append_json_string(out, "\xff\xc3");  // invalid UTF-8 never reaches the output raw
+  lpweb::append_json_string(out, "\xff\xc3");  // invalid UTF-8 never reaches the output raw
   EXPECT_EQ(out, "\"\\ufffd\\ufffd\"");
 }
 
@@ -697,13 +700,15 @@ TEST_F(StatusJsonTest, ListsRevisionsNewestFirstWithCurrentMarked) {
   deploy("old", 1700000000, {file("a.css", 10, 1), file("b.js", 5, 2)}, 'b');
   deploy("new", 1700003600, {file("a.css", 11, 1)}, 'c');
   set_current("revisions/old");
-  std::string json = status_json(root_);
+  std::string json = store_report_json(read_store_report(root_));
   EXPECT_EQ(json,
-            "{\"current\": \"old\", \"revisions\": ["
-            "{\"revision\": \"new\", \"files\": 1, \"bytes\": 11, \"deployed\": \"2023-11-14T23:13:20Z\", "
-            "\"deployed_unix\": 1700003600, \"sha256sums\": \"" + std::string(64, 'c') + "\", \"current\": false}, "
-            "{\"revision\": \"old\", \"files\": 2, \"bytes\": 15, \"deployed\": \"2023-11-14T22:13:20Z\", "
-            "\"deployed_unix\": 1700000000, \"sha256sums\": \"" + std::string(64, 'b') + "\", \"current\": true}"
+            "{\"schema\": 1, \"current\": \"old\", \"previous\": null, \"revisions\": ["
+            "{\"revision\": \"new\", \"current\": false, \"previous\": false, \"files\": 1, \"bytes\": 11, "
+            "\"deployed\": \"2023-11-14T23:13:20Z\", \"deployed_unix\": 1700003600, \"sha256sums\": \"" +
+                std::string(64, 'c') + "\"}, "
+            "{\"revision\": \"old\", \"current\": true, \"previous\": false, \"files\": 2, \"bytes\": 15, "
+            "\"deployed\": \"2023-11-14T22:13:20Z\", \"deployed_unix\": 1700000000, \"sha256sums\": \"" +
+                std::string(64, 'b') + "\"}"
             "], \"errors\": []}\n");
 }
 
@@ -715,8 +720,9 @@ TEST_F(StatusJsonTest, ReportsBrokenRevisionsAndNoCurrent) {
   ::mkdir((root_ + "/revisions/bad\"name\x01").c_str(), 0755);
   ::mkdir((root_ + "/revisions/.hidden").c_str(), 0755);
   IndexCache cache;
-  std::string json = status_json(root_, &cache);
-  EXPECT_EQ(json.find("{\"current\": null, \"revisions\": [{\"revision\": \"ok\", \"files\": 0, \"bytes\": 0, "
+  std::string json = store_report_json(read_store_report(root_, &cache));
+  EXPECT_EQ(json.find("{\"schema\": 1, \"current\": null, \"previous\": null, \"revisions\": [{\"revision\": \"ok\", "
+                      "\"current\": false, \"previous\": false, \"files\": 0, \"bytes\": 0, "
                       "\"deployed\": \"1970-01-01T00:00:05Z\""),
             0u)
       << json;
@@ -731,8 +737,10 @@ TEST_F(StatusJsonTest, ReportsBrokenRevisionsAndNoCurrent) {
 }
 
 TEST_F(StatusJsonTest, MissingStoreIsReported) {
-  std::string json = status_json(root_ + "/nonexistent");
-  EXPECT_EQ(json.find("{\"current\": null, \"revisions\": [], \"errors\": [{\"revision\": null, \"error\": \""), 0u)
+  std::string json = store_report_json(read_store_report(root_ + "/nonexistent"));
+  EXPECT_EQ(json.find("{\"schema\": 1, \"current\": null, \"previous\": null, \"revisions\": [], \"errors\": "
+                      "[{\"revision\": null, \"error\": \"revisions: No such file or directory\"}]"),
+            0u)
       << json;
 }
 

@@ -326,27 +326,31 @@ TEST_F(StoreTest, NoActivateLeavesCurrentAlone) {
   DeployOptions o;
   o.activate = false;
   ASSERT_EQ(deploy(good(), o).status, StoreStatus::ok);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error)) << error;
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r0");
   EXPECT_EQ(l.revisions.size(), 2u);
 }
 
 TEST_F(StoreTest, ActivateSetsPreviousAndRollsBack) {
   ASSERT_EQ(deploy(good()).status, StoreStatus::ok);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r1");
   EXPECT_EQ(l.previous, "r0");
   ASSERT_EQ(activate_revision(store_, "r0").status, StoreStatus::ok);
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r0");
   EXPECT_EQ(l.previous, "r1");
   // Activating the current revision again keeps previous.
   ASSERT_EQ(activate_revision(store_, "r0").status, StoreStatus::ok);
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.previous, "r1");
 }
 
@@ -358,9 +362,10 @@ TEST_F(StoreTest, ActivationKilledAfterTheFlipIsFinishedByTheNextWriter) {
   ASSERT_EQ(::unlink((store_ + "/current").c_str()), 0);
   ASSERT_EQ(::symlink("revisions/r0", (store_ + "/current").c_str()), 0);
   ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r0");
   EXPECT_EQ(l.previous, "r1");
   EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/previous.pending"));
@@ -370,9 +375,10 @@ TEST_F(StoreTest, ActivationKilledBeforeTheFlipKeepsPrevious) {
   ASSERT_EQ(deploy(good()).status, StoreStatus::ok);  // current r1, previous r0
   ASSERT_EQ(::symlink("revisions/r1", (store_ + "/previous.pending").c_str()), 0);
   ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r1");
   EXPECT_EQ(l.previous, "r0");
   EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/previous.pending"));
@@ -436,16 +442,18 @@ TEST_F(StoreTest, NextWriterFinishesAnActivationADeployBegan) {
   ASSERT_EQ(symlink("revisions/r2", (store_ + "/activating").c_str()), 0);
   StoreResult pruned = prune_store(store_, 100);
   ASSERT_EQ(pruned.status, StoreStatus::ok) << pruned.message;
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error)) << error;
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r2");
   EXPECT_EQ(l.previous, "r1");
   EXPECT_FALSE(lpicing_test::exists(store_ + "/activating"));
   // A marker naming a revision that never made it in is simply dropped.
   ASSERT_EQ(symlink("revisions/r9", (store_ + "/activating").c_str()), 0);
   ASSERT_EQ(prune_store(store_, 100).status, StoreStatus::ok);
-  ASSERT_TRUE(list_store(store_, &l, &error)) << error;
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r2");
   EXPECT_FALSE(lpicing_test::exists(store_ + "/activating"));
 }
@@ -487,9 +495,10 @@ TEST_F(StoreTest, PruneRemovesOnlyUnprotectedRevisions) {
   StoreResult r = prune_store(store_, 1, kT0 + 10 * kPruneGraceSeconds);
   ASSERT_EQ(r.status, StoreStatus::ok) << r.message;
   EXPECT_EQ(r.pruned, (std::vector<std::string>{"r0", "r1", "r3"}));
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   std::set<std::string> left;
   for (auto& i : l.revisions) left.insert(i.revision);
   EXPECT_EQ(left, (std::set<std::string>{"r2", "r4"}));
@@ -500,16 +509,17 @@ TEST_F(StoreTest, ListReportsDeployTimeCountsAndDigest) {
   DeployOptions o;
   o.now = kT0 + 5;
   ASSERT_EQ(deploy(good(), o).status, StoreStatus::ok);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   ASSERT_EQ(l.revisions.size(), 2u);
   EXPECT_EQ(l.revisions[0].revision, "r1");  // newest first
-  EXPECT_EQ(l.revisions[0].deployed, kT0 + 5);
-  EXPECT_EQ(l.revisions[0].file_count, 3u);
-  EXPECT_EQ(l.revisions[0].total_bytes,
+  EXPECT_EQ(l.revisions[0].header.deployed, kT0 + 5);
+  EXPECT_EQ(l.revisions[0].header.file_count, 3u);
+  EXPECT_EQ(l.revisions[0].header.total_bytes,
             lpicing_test::css_text(50).size() + std::string("console.log('hello');\n").size() + 300);
-  EXPECT_EQ(l.revisions[0].sums_sha256_hex, to_hex(sha256_of(lpicing_test::sums_for(good()))));
+  EXPECT_EQ(l.revisions[0].header.sums_sha256_hex, to_hex(sha256_of(lpicing_test::sums_for(good()))));
 }
 
 TEST_F(StoreTest, IngestDeploysGoodRejectsBadAndSkipsPartialFiles) {
@@ -549,9 +559,10 @@ TEST_F(StoreTest, IngestDeploysGoodRejectsBadAndSkipsPartialFiles) {
   EXPECT_EQ(records[1].bundle, "bad.tar.gz");
   EXPECT_EQ(records[1].seq, 2u);
   EXPECT_EQ(read_drop_state(store_).last_seq, 2u);
-  StoreListing l;
+  StoreReport l;
   std::string error;
-  ASSERT_TRUE(list_store(store_, &l, &error));
+  l = read_store_report(store_);
+  ASSERT_FALSE(l.listing_failed);
   EXPECT_EQ(l.current, "r7");
   // Nothing left to do: a second run is a no-op.
   report = ingest_incoming(o, [&](const std::string&) {});

@@ -61,7 +61,7 @@ TEST_F(ToolTest, DeployListActivateAndExitCodes) {
   EXPECT_EQ(lines(r.err), 1);
   r = run_tool(tmp_, "list --store " + store + " --json");
   EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find("\"current\":\"r1\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"current\": \"r1\""), std::string::npos) << r.out;
   EXPECT_EQ(run_tool(tmp_, "activate r9 --store " + store).code, 2);
   EXPECT_EQ(run_tool(tmp_, "activate r1 --store " + store).code, 0);
   r = run_tool(tmp_, "list --store " + (tmp_ / "no-such-store"));
