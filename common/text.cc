@@ -95,4 +95,14 @@ void append_prometheus_label_value(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+bool wants_prometheus(std::string_view query) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    if (query.substr(0, amp) == "format=prometheus") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
 }  // namespace lpweb

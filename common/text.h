@@ -24,4 +24,8 @@ void append_json_string(std::string& out, std::string_view s);
 // newline escaped, other control characters as '?', invalid UTF-8 bytes as U+FFFD.
 void append_prometheus_label_value(std::string& out, std::string_view s);
 
+// Whether a status page's query string asks for Prometheus text: one of its
+// '&'-separated fields is exactly "format=prometheus".
+bool wants_prometheus(std::string_view query);
+
 }  // namespace lpweb

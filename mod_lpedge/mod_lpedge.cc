@@ -2,7 +2,6 @@
 // config create/merge, the shared counters, the hooks and the module record.
 // The decisions themselves are made by the core (core/edge.h).
 #include <cstring>
-#include <exception>
 #include <string>
 #include <utility>
 
@@ -24,6 +23,9 @@ extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lped
 APLOG_USE_MODULE(lpedge);
 }
 
+#include "glue.h"  // after APLOG_USE_MODULE: its guarded() logs as this module
+#include "status_page.h"
+
 namespace {
 
 constexpr const char kCounterName[] = "lpedge-counters";
@@ -33,15 +35,10 @@ struct ServerConf {
   lpweb::CounterTable counters;   // shared redirect counters, set in post_config
 };
 
-apr_status_t delete_policy(void* policy) {
-  delete static_cast<lpedge::Policy*>(policy);
-  return APR_SUCCESS;
-}
-
 ServerConf* make_conf(apr_pool_t* pool, lpedge::Policy&& policy) {
   auto* conf = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
   conf->policy = new lpedge::Policy(std::move(policy));
-  apr_pool_cleanup_register(pool, conf->policy, delete_policy, apr_pool_cleanup_null);
+  apr_pool_cleanup_register(pool, conf->policy, lpweb::httpd::delete_object<lpedge::Policy>, apr_pool_cleanup_null);
   return conf;
 }
 
@@ -49,17 +46,11 @@ ServerConf* conf_of(server_rec* s) {
   return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &lpedge_module));
 }
 
-// The one place exceptions stop: a request hook logs and returns `fallback`.
+// The one place exceptions stop in a request hook: logged, and `fallback`.
 template <typename F>
 int guarded(request_rec* r, int fallback, F&& body) noexcept {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPE0100: internal error, request not redirected: %s", e.what());
-  } catch (...) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPE0100: internal error, request not redirected");
-  }
-  return fallback;
+  return lpweb::httpd::guarded(r, fallback, "LPE0100: internal error, request not redirected",
+                               std::forward<F>(body));
 }
 
 // ... and a directive handler turns them into the operator's error message.
@@ -75,18 +66,6 @@ const char* guarded_directive(cmd_parms* cmd, F&& body) noexcept {
 }
 
 std::string quoted(const char* s) { return std::string("'") + s + "'"; }
-
-bool wants_prometheus(const char* args) {
-  if (!args) return false;
-  for (const char* p = args; *p;) {
-    const char* end = std::strchr(p, '&');
-    std::size_t len = end ? static_cast<std::size_t>(end - p) : std::strlen(p);
-    if (std::string_view(p, len) == "format=prometheus") return true;
-    if (!end) break;
-    p = end + 1;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -229,17 +208,12 @@ static int quick_handler(request_rec* r, int lookup_uri) {
 static int status_handler(request_rec* r) {
   if (!r->handler || std::strcmp(r->handler, "lpedge-status") != 0) return DECLINED;
   return guarded(r, HTTP_INTERNAL_SERVER_ERROR, [&]() -> int {
-    r->allowed |= (AP_METHOD_BIT << M_GET);
-    if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    if (int refused = lpweb::httpd::status_page_method(r)) return refused;
     ServerConf* conf = conf_of(r->server);
     lpweb::CounterTable table = conf ? conf->counters : lpweb::CounterTable();
-    bool prometheus = wants_prometheus(r->args);
-    std::string body = prometheus ? lpedge::status_prometheus(table) : lpedge::status_json(table);
-    ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
-    if (!r->header_only) ap_rwrite(body.data(), static_cast<int>(body.size()), r);
-    return OK;
+    bool prometheus = lpweb::httpd::status_page_wants_prometheus(r);
+    return lpweb::httpd::send_status_page(
+        r, prometheus ? lpedge::status_prometheus(table) : lpedge::status_json(table), prometheus);
   });
 }
 
@@ -251,21 +225,19 @@ static void register_hooks(apr_pool_t*) {
   ap_hook_handler(status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 
-#define LPE_CMD(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
-
 static const command_rec lpedge_cmds[] = {
-    AP_INIT_TAKE2("LPEdgeRedirect", LPE_CMD(cmd_redirect), nullptr, RSRC_CONF,
+    AP_INIT_TAKE2("LPEdgeRedirect", LPWEB_CMD(cmd_redirect), nullptr, RSRC_CONF,
                   "EDGE-HOST PRODUCTION-HOST[:PORT]: redirect EDGE-HOST and its subdomains to the same URL on "
                   "PRODUCTION-HOST, keeping leading labels (repeatable; longest edge host wins)"),
-    AP_INIT_TAKE1("LPEdgeScheme", LPE_CMD(cmd_scheme), nullptr, RSRC_CONF,
+    AP_INIT_TAKE1("LPEdgeScheme", LPWEB_CMD(cmd_scheme), nullptr, RSRC_CONF,
                   "preserve|http|https: scheme of Location (default preserve)"),
-    AP_INIT_TAKE1("LPEdgeStatus", LPE_CMD(cmd_status), reinterpret_cast<void*>(1), RSRC_CONF,
+    AP_INIT_TAKE1("LPEdgeStatus", LPWEB_CMD(cmd_status), reinterpret_cast<void*>(1), RSRC_CONF,
                   "301|302|303|307|308: status for GET and HEAD (default 301)"),
-    AP_INIT_TAKE1("LPEdgeUnsafeMethodStatus", LPE_CMD(cmd_status), nullptr, RSRC_CONF,
+    AP_INIT_TAKE1("LPEdgeUnsafeMethodStatus", LPWEB_CMD(cmd_status), nullptr, RSRC_CONF,
                   "301|302|303|307|308: status for every other method (default 308, which keeps method and body)"),
-    AP_INIT_ITERATE("LPEdgeExempt", LPE_CMD(cmd_exempt), nullptr, RSRC_CONF,
+    AP_INIT_ITERATE("LPEdgeExempt", LPWEB_CMD(cmd_exempt), nullptr, RSRC_CONF,
                     "URL-PATH prefix (at a segment boundary) never redirected, e.g. /.well-known/acme-challenge/"),
-    AP_INIT_TAKE1("LPEdgeCacheControl", LPE_CMD(cmd_cache_control), nullptr, RSRC_CONF,
+    AP_INIT_TAKE1("LPEdgeCacheControl", LPWEB_CMD(cmd_cache_control), nullptr, RSRC_CONF,
                   "Cache-Control header value for redirects, e.g. \"max-age=3600\" (default: none)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
 

@@ -5,14 +5,15 @@
 #pragma once
 
 #include <cstdint>
-#include <exception>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include "bodycache.h"
 #include "combo.h"
 #include "counter_table.h"
 #include "serve.h"
+#include "settings.h"
 
 // httpd.h first: the other httpd headers rely on its types.
 #include <httpd.h>
@@ -24,40 +25,25 @@ extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lpic
 APLOG_USE_MODULE(lpicing);
 }
 
+#include "glue.h"  // after APLOG_USE_MODULE: its guarded() logs as this module
+
 namespace lpicing_httpd {
 
 inline constexpr const char kHandler[] = "lpicing";
 inline constexpr const char kStatusHandler[] = "lpicing-status";
-inline constexpr int kUnset = -1;
-inline constexpr int kDefaultIngestTimeout = 600;  // LPIcingIngestTimeout, seconds
 inline constexpr const char kCountedNote[] = "lpicing";  // r->notes: a request for an icing URL
 
-struct ServerConf {
-  const char* store;                  // null: module inactive for this server
-  const char* prefix;                 // without trailing slash
-  int current_max_age;
-  const char* current_cache_control;  // precomputed from current_max_age at merge
-  const char* incoming;
-  const char* trusted_key;            // the file, for messages
-  const char* trusted_key_pem;        // its contents, read once at configuration time
-  int keep;
-  const char* tool;
-  const char* user;                   // LPIcingUser: the watcher and every ingest run as this user
-  const char* group;                  // its optional GROUP; null: the user's primary group
-  long uid, gid;                      // resolved in check_config; -1 until then
-  int ingest_timeout;                 // LPIcingIngestTimeout, seconds
-  apr_int64_t max_entries, max_bytes; // LPIcingMaxEntries, LPIcingMaxBytes; kUnset: the tool's defaults
-  const char* max_ratio;              // LPIcingMaxRatio as written (checked), passed on; null: the tool's
+// The directives' values (lpicing::Settings: merge and defaults are the
+// core's), then what the hooks set up from them. Made by apr_pcalloc: every
+// field here is valid zeroed.
+struct ServerConf : lpicing::Settings {
+  const char* current_cache_control;  // from current_max_age, made in check_config
+  long uid, gid;                      // LPIcingUser resolved in check_config; -1 until then
   lpicing::IndexCache* cache;         // one per child, set in child_init
   lpweb::CounterTable counters;       // shared request counters, set in post_config
   int counter_slot;                   // this store's row in them; -1: not counted
-  int quick;                          // LPIcingQuickHandler: serve before auth and mapping
   lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
-  int combo_max_files;                // LPIcingComboMaxFiles
-  apr_int64_t combo_max_bytes;        // LPIcingComboMaxBytes
-  apr_int64_t combo_cache_bytes;      // LPIcingComboCacheBytes; 0: no cache
   lpicing::ComboCache* combo_cache;   // one per child, set in child_init; null: none
-  int combo_compressors;              // LPIcingComboCompressors: this server's share of the slots
   lpicing::CompressorSlots compressors;  // the httpd-wide slots, set in post_config; empty: none
 };
 
@@ -79,24 +65,12 @@ inline RequestState* state_of(request_rec* r) {
   return static_cast<RequestState*>(ap_get_module_config(r->request_config, &lpicing_module));
 }
 
-// A pool cleanup that deletes a C++ object tied to that pool.
-template <typename T>
-apr_status_t delete_object(void* object) {
-  delete static_cast<T*>(object);
-  return APR_SUCCESS;
-}
+using lpweb::httpd::delete_object;
 
-// The one place exceptions stop for request hooks.
+// The one place exceptions stop for request hooks: 500, logged as LPI0100.
 template <typename F>
 int guarded(request_rec* r, F&& body) noexcept {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error: %s", e.what());
-  } catch (...) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0100: internal error");
-  }
-  return HTTP_INTERNAL_SERVER_ERROR;
+  return lpweb::httpd::guarded(r, HTTP_INTERNAL_SERVER_ERROR, "LPI0100: internal error", std::forward<F>(body));
 }
 
 // mod_lpicing_status.cc: the lpicing-status handler's body.

@@ -43,30 +43,6 @@ const char* context_name(apr_pool_t* p, const server_rec* v) {
                       v->defn_name ? v->defn_name : "?", v->defn_line_number);
 }
 
-bool same(const char* a, const char* b) { return (!a && !b) || (a && b && std::strcmp(a, b) == 0); }
-
-// The first setting a drop directory's job takes from the server that differs
-// between two servers sharing it, as "DIRECTIVE (A / B)"; null when none does.
-const char* first_difference(apr_pool_t* p, const ServerConf* a, const ServerConf* b) {
-  auto text = [](const char* s) { return s ? s : "none"; };
-  auto pair = [&](const char* name, const char* x, const char* y) {
-    return apr_psprintf(p, "%s (%s / %s)", name, text(x), text(y));
-  };
-  auto num = [&](const char* name, apr_int64_t x, apr_int64_t y) {
-    return apr_psprintf(p, "%s (%" APR_INT64_T_FMT " / %" APR_INT64_T_FMT ")", name, x, y);
-  };
-  if (!same(a->store, b->store)) return pair("LPIcingStore", a->store, b->store);
-  if (!same(a->trusted_key_pem, b->trusted_key_pem)) return pair("LPIcingTrustedKey", a->trusted_key, b->trusted_key);
-  if (!same(a->user, b->user) || !same(a->group, b->group)) return pair("LPIcingUser", a->user, b->user);
-  if (!same(a->tool, b->tool)) return pair("LPIcingTool", a->tool, b->tool);
-  if (a->keep != b->keep) return num("LPIcingKeep", a->keep, b->keep);
-  if (a->ingest_timeout != b->ingest_timeout) return num("LPIcingIngestTimeout", a->ingest_timeout, b->ingest_timeout);
-  if (a->max_entries != b->max_entries) return num("LPIcingMaxEntries", a->max_entries, b->max_entries);
-  if (a->max_bytes != b->max_bytes) return num("LPIcingMaxBytes", a->max_bytes, b->max_bytes);
-  if (!same(a->max_ratio, b->max_ratio)) return pair("LPIcingMaxRatio", a->max_ratio, b->max_ratio);
-  return nullptr;
-}
-
 // Resolves LPIcingUser into c->uid and c->gid; null, or the operator's message.
 const char* resolve_deploy_user(apr_pool_t* p, ServerConf* c) {
   if (!c->user)
@@ -102,43 +78,16 @@ extern "C" {
 
 void* lpicing_create_server_conf(apr_pool_t* pool, server_rec*) {
   auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
-  c->current_max_age = kUnset;
-  c->keep = kUnset;
-  c->quick = kUnset;
-  c->combo_max_files = kUnset;
-  c->combo_max_bytes = kUnset;
-  c->combo_cache_bytes = kUnset;
+  static_cast<lpicing::Settings&>(*c) = lpicing::unset_settings();
   c->uid = c->gid = -1;
-  c->ingest_timeout = kUnset;
-  c->max_entries = c->max_bytes = kUnset;
-  c->combo_compressors = kUnset;
   return c;
 }
 
-void* lpicing_merge_server_conf(apr_pool_t* pool, void* base_v, void* over_v) {
-  auto* base = static_cast<ServerConf*>(base_v);
-  auto* over = static_cast<ServerConf*>(over_v);
+void* lpicing_merge_server_conf(apr_pool_t* pool, void* base, void* over) {
   auto* c = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
-  c->store = over->store ? over->store : base->store;
-  c->prefix = over->prefix ? over->prefix : base->prefix;
-  c->current_max_age = over->current_max_age != kUnset ? over->current_max_age : base->current_max_age;
-  c->incoming = over->incoming ? over->incoming : base->incoming;
-  c->trusted_key = over->trusted_key ? over->trusted_key : base->trusted_key;
-  c->trusted_key_pem = over->trusted_key ? over->trusted_key_pem : base->trusted_key_pem;
-  c->user = over->user ? over->user : base->user;
-  c->group = over->user ? over->group : base->group;
+  static_cast<lpicing::Settings&>(*c) =
+      lpicing::merge_settings(*static_cast<ServerConf*>(base), *static_cast<ServerConf*>(over));
   c->uid = c->gid = -1;
-  c->ingest_timeout = over->ingest_timeout != kUnset ? over->ingest_timeout : base->ingest_timeout;
-  c->max_entries = over->max_entries != kUnset ? over->max_entries : base->max_entries;
-  c->max_bytes = over->max_bytes != kUnset ? over->max_bytes : base->max_bytes;
-  c->max_ratio = over->max_ratio ? over->max_ratio : base->max_ratio;
-  c->keep = over->keep != kUnset ? over->keep : base->keep;
-  c->tool = over->tool ? over->tool : base->tool;
-  c->quick = over->quick != kUnset ? over->quick : base->quick;
-  c->combo_max_files = over->combo_max_files != kUnset ? over->combo_max_files : base->combo_max_files;
-  c->combo_max_bytes = over->combo_max_bytes != kUnset ? over->combo_max_bytes : base->combo_max_bytes;
-  c->combo_cache_bytes = over->combo_cache_bytes != kUnset ? over->combo_cache_bytes : base->combo_cache_bytes;
-  c->combo_compressors = over->combo_compressors != kUnset ? over->combo_compressors : base->combo_compressors;
   return c;
 }
 
@@ -289,17 +238,7 @@ const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg) {
 int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* s) {
   for (server_rec* v = s; v; v = v->next) {
     ServerConf* c = conf_of(v);
-    if (!c->prefix) c->prefix = "/+icing";
-    if (c->current_max_age == kUnset) c->current_max_age = 300;
-    if (c->keep == kUnset) c->keep = static_cast<int>(lpicing::kDefaultIngestKeep);
-    if (c->ingest_timeout == kUnset) c->ingest_timeout = kDefaultIngestTimeout;
-    if (!c->tool) c->tool = LPICING_TOOL_DEFAULT;
-    if (c->quick == kUnset) c->quick = 1;
-    if (c->combo_max_files == kUnset) c->combo_max_files = static_cast<int>(lpicing::kComboDefaultMaxFiles);
-    if (c->combo_max_bytes == kUnset) c->combo_max_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultMaxBytes);
-    if (c->combo_cache_bytes == kUnset)
-      c->combo_cache_bytes = static_cast<apr_int64_t>(lpicing::kComboDefaultCacheBytes);
-    if (c->combo_compressors == kUnset) c->combo_compressors = static_cast<int>(lpicing::kComboDefaultCompressors);
+    lpicing::apply_defaults(c, LPICING_TOOL_DEFAULT);
     c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
     struct stat st;
     if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
@@ -340,11 +279,12 @@ int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, serv
     for (server_rec* u = s; u != v; u = u->next) {
       ServerConf* o = conf_of(u);
       if (!o->incoming || std::strcmp(o->incoming, c->incoming) != 0) continue;
-      if (const char* what = first_difference(ptemp, o, c)) {
+      std::string what = lpicing::first_drop_difference(*o, *c);
+      if (!what.empty()) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
                      "LPI0009: drop directory %s is used by %s and %s with different %s: one drop directory has "
                      "one store, key, user and set of limits; give each its own drop directory or the same settings",
-                     c->incoming, context_name(ptemp, u), context_name(ptemp, v), what);
+                     c->incoming, context_name(ptemp, u), context_name(ptemp, v), what.c_str());
         return HTTP_INTERNAL_SERVER_ERROR;
       }
     }

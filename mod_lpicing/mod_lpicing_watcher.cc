@@ -100,8 +100,8 @@ int run_ingest(const Watcher* w) {
   std::string keep = std::to_string(c->keep);
   std::vector<std::string> args = {c->tool, "ingest", "--incoming", c->incoming, "--store", c->store, "--keep", keep};
   if (c->trusted_key_pem) args.insert(args.end(), {"--trusted-key-fd", "3"});
-  if (c->max_entries != kUnset) args.insert(args.end(), {"--max-entries", std::to_string(c->max_entries)});
-  if (c->max_bytes != kUnset) args.insert(args.end(), {"--max-bytes", std::to_string(c->max_bytes)});
+  if (c->max_entries != lpicing::kUnsetSetting) args.insert(args.end(), {"--max-entries", std::to_string(c->max_entries)});
+  if (c->max_bytes != lpicing::kUnsetSetting) args.insert(args.end(), {"--max-bytes", std::to_string(c->max_bytes)});
   if (c->max_ratio) args.insert(args.end(), {"--max-ratio", c->max_ratio});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

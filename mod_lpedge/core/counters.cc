@@ -1,6 +1,8 @@
 // Redirect counters: a row per "STATUS EDGE-HOST" key.
 #include "counters.h"
 
+#include "json_writer.h"
+
 #include <functional>
 
 #include "text.h"
@@ -38,21 +40,16 @@ int redirect_row(lpweb::CounterTable& table, std::string_view edge_host, int sta
 }
 
 std::string status_json(const lpweb::CounterTable& table) {
-  std::string out = "{\"redirects\":[";
+  lpweb::JsonWriter json;
+  json.begin_object().key("redirects").begin_array();
   std::uint64_t total = 0;
-  bool first = true;
   for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
-    if (!first) out.push_back(',');
-    first = false;
-    // Edge hosts are checked DNS names, but escape anyway: this is an output format.
-    out.append("{\"edge_host\":");
-    lpweb::append_json_string(out, host);
-    out.append(",\"status\":").append(std::to_string(status));
-    out.append(",\"count\":").append(std::to_string(count)).append("}");
+    // Edge hosts are checked DNS names, but the writer escapes anyway: this is an output format.
+    json.begin_object().member("edge_host", host).member("status", status).member("count", count).end_object();
     total += count;
   });
-  out.append("],\"total\":").append(std::to_string(total)).append("}\n");
-  return out;
+  json.end_array().member("total", total).end_object();
+  return json.finish();
 }
 
 std::string status_prometheus(const lpweb::CounterTable& table) {

@@ -131,14 +131,4 @@ std::string status_prometheus(const StoreReport& report, const RequestCounts& co
   return out;
 }
 
-bool wants_prometheus(std::string_view query) {
-  while (!query.empty()) {
-    std::size_t amp = query.find('&');
-    if (query.substr(0, amp) == "format=prometheus") return true;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
-
 }  // namespace lpicing

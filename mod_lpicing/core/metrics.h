@@ -53,7 +53,5 @@ std::string status_json(const StoreReport& report, const RequestCounts& counts);
 // Prometheus text exposition format (version 0.0.4), metric names lpicing_*.
 std::string status_prometheus(const StoreReport& report, const RequestCounts& counts);
 
-// "format=prometheus" among the `&`-separated members of a query string.
-bool wants_prometheus(std::string_view query);
 
 }  // namespace lpicing

@@ -376,9 +376,9 @@ TEST_F(EdgeTest, StatusCountsRedirectsOfEveryChild) {
   Response json = get(port(), "localhost", "/lpedge-status");
   ASSERT_EQ(json.status, 200);
   EXPECT_EQ(json.header("content-type"), "application/json");
-  EXPECT_NE(json.body.find("{\"edge_host\":\"edge.example.net\",\"status\":301,\"count\":12}"), std::string::npos)
+  EXPECT_NE(json.body.find("{\"edge_host\": \"edge.example.net\", \"status\": 301, \"count\": 12}"), std::string::npos)
       << json.body;
-  EXPECT_NE(json.body.find("{\"edge_host\":\"edge.example.net\",\"status\":308,\"count\":3}"), std::string::npos)
+  EXPECT_NE(json.body.find("{\"edge_host\": \"edge.example.net\", \"status\": 308, \"count\": 3}"), std::string::npos)
       << json.body;
 
   Response prom = get(port(), "localhost", "/lpedge-status?format=prometheus");

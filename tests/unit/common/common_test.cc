@@ -60,4 +60,12 @@ TEST(LruMap, EvictsLeastRecentlyUsedByCost) {
 }
 
 }  // namespace
+TEST(WantsPrometheus, MatchesOneQueryMember) {
+  EXPECT_TRUE(lpweb::wants_prometheus("format=prometheus"));
+  EXPECT_TRUE(lpweb::wants_prometheus("a=1&format=prometheus"));
+  EXPECT_FALSE(lpweb::wants_prometheus("format=prometheusx"));
+  EXPECT_FALSE(lpweb::wants_prometheus("xformat=prometheus"));
+  EXPECT_FALSE(lpweb::wants_prometheus(""));
+}
+
 }  // namespace lpweb

@@ -35,8 +35,8 @@ TEST(Counters, RegisterIncrementReport) {
   t.table.add(b, 0);
   EXPECT_EQ(t.table.get(a, 0), 2u);
   EXPECT_EQ(status_json(t.table),
-            "{\"redirects\":[{\"edge_host\":\"edge.example.net\",\"status\":301,\"count\":2},"
-            "{\"edge_host\":\"edge.example.net\",\"status\":308,\"count\":1}],\"total\":3}\n");
+            "{\"redirects\": [{\"edge_host\": \"edge.example.net\", \"status\": 301, \"count\": 2}, "
+            "{\"edge_host\": \"edge.example.net\", \"status\": 308, \"count\": 1}], \"total\": 3}\n");
   EXPECT_NE(status_prometheus(t.table).find("lpedge_redirects_total{edge_host=\"edge.example.net\",status=\"308\"} 1\n"),
             std::string::npos);
 }
@@ -49,8 +49,8 @@ TEST(Counters, OutputsStayValidUtf8AndEscapedForAnyHostBytes) {
   t.table.add(redirect_row(t.table, "a\xff\xc3(b\x01\x7f\"\\\nc", 301), 0);
   t.table.add(redirect_row(t.table, "\xc3\xa9.example", 302), 0);
   EXPECT_EQ(status_json(t.table),
-            "{\"redirects\":[{\"edge_host\":\"a\\ufffd\\ufffd(b\\u0001\\u007f\\\"\\\\\\u000ac\",\"status\":301,\"count\":1},"
-            "{\"edge_host\":\"\xc3\xa9.example\",\"status\":302,\"count\":1}],\"total\":2}\n");
+            "{\"redirects\": [{\"edge_host\": \"a\\ufffd\\ufffd(b\\u0001\\u007f\\\"\\\\\\u000ac\", \"status\": 301, \"count\": 1}, "
+            "{\"edge_host\": \"\xc3\xa9.example\", \"status\": 302, \"count\": 1}], \"total\": 2}\n");
   std::string text = status_prometheus(t.table);
   EXPECT_NE(text.find("{edge_host=\"a\xef\xbf\xbd\xef\xbf\xbd(b??\\\"\\\\\\nc\",status=\"301\"} 1\n"), std::string::npos)
       << text;
@@ -71,10 +71,10 @@ TEST(Counters, FullTableRefusesNewSlotsAndIgnoresBadIndices) {
 
 TEST(Counters, EmptyOrMissingTableCountsNothing) {
   Table t;
-  EXPECT_EQ(status_json(t.table), "{\"redirects\":[],\"total\":0}\n");
+  EXPECT_EQ(status_json(t.table), "{\"redirects\": [], \"total\": 0}\n");
   lpweb::CounterTable none;
   EXPECT_EQ(redirect_row(none, "a.example", 301), -1);
-  EXPECT_EQ(status_json(none), "{\"redirects\":[],\"total\":0}\n");
+  EXPECT_EQ(status_json(none), "{\"redirects\": [], \"total\": 0}\n");
   // A shared region too short for the shape is never touched.
   std::vector<std::uint64_t> tiny(1);
   Table short_region(tiny.data(), sizeof tiny[0]);
@@ -114,7 +114,7 @@ TEST(Counters, GarbageInSharedMemoryOnlyChangesCounts) {
   std::fill(shared.begin(), shared.end(), 0xff);
   EXPECT_EQ(t.table.get(row, 0), ~std::uint64_t{0});
   EXPECT_EQ(redirect_row(t.table, "edge.example.net", 308), row);
-  EXPECT_NE(status_json(t.table).find("\"edge_host\":\"edge.example.net\",\"status\":308"), std::string::npos);
+  EXPECT_NE(status_json(t.table).find("\"edge_host\": \"edge.example.net\", \"status\": 308"), std::string::npos);
 }
 
 }  // namespace

@@ -154,13 +154,5 @@ TEST(StatusPrometheus, NoCurrentRevisionMeansNoInfoSample) {
   EXPECT_NE(text.find("lpicing_revisions 0\n"), std::string::npos);
 }
 
-TEST(WantsPrometheus, MatchesOneQueryMember) {
-  EXPECT_TRUE(wants_prometheus("format=prometheus"));
-  EXPECT_TRUE(wants_prometheus("a=1&format=prometheus"));
-  EXPECT_FALSE(wants_prometheus("format=prometheusx"));
-  EXPECT_FALSE(wants_prometheus("xformat=prometheus"));
-  EXPECT_FALSE(wants_prometheus(""));
-}
-
 }  // namespace
 }  // namespace lpicing
