@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,8 +27,6 @@
 #include <thread>
 
 #include "client.h"
-
-extern char** environ;
 
 namespace lpweb::test {
 namespace {
@@ -56,20 +53,6 @@ std::vector<std::string> sanitizer_settings(const std::string& log_dir) {
 #else
   return {};
 #endif
-}
-
-// Our environment with `settings` (NAME=value) replacing any variable of the same name.
-std::vector<std::string> environment_with(const std::vector<std::string>& settings) {
-  auto name_of = [](const std::string& var) { return var.substr(0, var.find('=')); };
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string var(*e);
-    bool replaced = false;
-    for (const std::string& s : settings) replaced = replaced || name_of(s) == name_of(var);
-    if (!replaced) env.push_back(var);
-  }
-  env.insert(env.end(), settings.begin(), settings.end());
-  return env;
 }
 
 bool contains_any(const std::string& line, std::initializer_list<const char*> needles) {
@@ -196,45 +179,6 @@ void remove_tree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, double deadline_seconds) {
-  CommandResult result;
-  std::string base = make_temp_dir("cmd");
-  std::string out = base + "/out", err = base + "/err";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) == 0) {
-    int status = 0;
-    if (deadline_seconds > 0) {
-      auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(deadline_seconds));
-      while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (Clock::now() >= deadline) {
-          kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-          result.timed_out = true;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    } else {
-      waitpid(pid, &status, 0);
-    }
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  result.out = read_file(out);
-  result.err = read_file(err);
-  remove_tree(base);
-  return result;
-}
-
 Httpd::Httpd(HttpdOptions options) : options_(std::move(options)) {
   dir_ = make_temp_dir("httpd");
   for (const char* sub : {"run", "htdocs", "logs", "logs/asan"}) {
@@ -298,17 +242,20 @@ std::string Httpd::render_config() const {
 std::pair<int, std::string> Httpd::config_test() {
   if (port_ == 0) port_ = free_loopback_port();
   write_file(dir_ + "/httpd.conf", render_config());
-  std::string out_path = dir_ + "/config-test.out";
-  std::string cmd;
-  for (const std::string& s : sanitizer_settings(dir_ + "/logs/asan"))
-    cmd += s.substr(0, s.find('=') + 1) + "'" + s.substr(s.find('=') + 1) + "' ";
-  cmd += std::string(LPWEB_HTTPD_BINARY) + " -t -f '" + dir_ + "/httpd.conf' > '" + out_path + "' 2>&1";
-  int status = std::system(cmd.c_str());
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  // Output and errors in one stream, in the order httpd wrote them.
+  lpweb_test::SpawnOptions spawn;
+  spawn.output_file = dir_ + "/config-test.out";
+  spawn.env = sanitizer_settings(dir_ + "/logs/asan");
+  write_file(spawn.output_file, "");
+  std::string error;
+  pid_t pid = lpweb_test::spawn_process({LPWEB_HTTPD_BINARY, "-t", "-f", dir_ + "/httpd.conf"}, spawn, &error);
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  int code = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   std::vector<std::string> reports = sanitizer_reports();
   for (std::size_t i = reported_; i < reports.size(); ++i) ADD_FAILURE() << reports[i];
   reported_ = reports.size();
-  return {code, read_file(out_path)};
+  return {code, pid > 0 ? read_file(spawn.output_file) : error};
 }
 
 bool Httpd::start(std::string* error) {
@@ -321,30 +268,13 @@ bool Httpd::start(std::string* error) {
     port_ = free_loopback_port();
     write_file(dir_ + "/httpd.conf", render_config());
     std::string conf = dir_ + "/httpd.conf";
-    std::string out = dir_ + "/logs/stderr.log";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
     // A process group of its own: prefork signals its whole group when it stops.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
-    const char* argv[] = {LPWEB_HTTPD_BINARY, "-DFOREGROUND", "-f", conf.c_str(), nullptr};
-    std::vector<std::string> env = environment_with(sanitizer_settings(dir_ + "/logs/asan"));
-    std::vector<char*> envp;
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    int rc = posix_spawn(&pid_, LPWEB_HTTPD_BINARY, &fa, &attr, const_cast<char**>(argv), envp.data());
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      *error = std::string("cannot start httpd: ") + std::strerror(rc);
-      pid_ = -1;
-      return false;
-    }
+    lpweb_test::SpawnOptions spawn;
+    spawn.output_file = dir_ + "/logs/stderr.log";
+    spawn.env = sanitizer_settings(dir_ + "/logs/asan");
+    spawn.own_process_group = true;
+    pid_ = lpweb_test::spawn_process({LPWEB_HTTPD_BINARY, "-DFOREGROUND", "-f", conf}, spawn, error);
+    if (pid_ < 0) return false;
     pgid_ = pid_;
     if (!stop_windows_.empty() && stop_windows_.back().second == std::string::npos)
       stop_windows_.back().second = error_log().size();

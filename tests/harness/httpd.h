@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "run_command.h"
+
 // The modules' paths come from the build as compile definitions (tests/integration/
 // CMakeLists.txt); one that LPWEB_SKIP_LPEDGE / LPWEB_SKIP_LPICING left out is "", and
 // a test that loads it skips, at the start of its body or SetUp().
@@ -113,14 +115,8 @@ void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
 void remove_tree(const std::string& path);
 
-struct CommandResult {
-  int exit_code = -1;      // 128+N when killed by signal N
-  std::string out;         // stdout
-  std::string err;         // stderr
-  bool timed_out = false;  // killed (SIGKILL) at the deadline
-};
-// Runs a program (no shell) and collects its exit code and output; with a
-// deadline (seconds > 0), a program still running then is killed.
-CommandResult run_command(const std::vector<std::string>& argv, double deadline_seconds = 0);
+// Programs are run without a shell by tests/common/run_command.h.
+using lpweb_test::CommandResult;
+using lpweb_test::run_command;
 
 }  // namespace lpweb::test

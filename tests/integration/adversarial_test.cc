@@ -10,12 +10,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
-#include <memory>
 #include <random>
 
 #include "client.h"
-#include "httpd.h"
+#include "icing_site.h"
 
 namespace lpweb::test {
 namespace {
@@ -34,82 +32,32 @@ const std::string kApp101 = "/* REV101-ONLY app.css */\n";
 
 // ---- the site: a store with two revisions, canaries around it, one httpd ----------------
 
-class Site {
- public:
-  // Revision 100 is current; 101 is deployed but not activated. Canary files sit next to
-  // the store, inside it, and inside revision 100 outside its files.
-  bool start(const std::string& extra_config, std::string* error) {
-    work_ = make_temp_dir("adversarial");
-    store_ = work_ + "/store";
-    std::random_device rd;
-    canary_ = "LPWEB-CANARY-" + std::to_string(rd()) + "-" + std::to_string(rd());
-    if (!deploy("100", {{"css/app.css", kApp100},
-                        {"A.css", "upper-case A\n"},
-                        {"a.css", "lower-case a\n"},
-                        {"caf\xc3\xa9.css", "NFC: e-acute is one code point\n"},
-                        {"cafe\xcc\x81.css", "NFD: e then a combining acute\n"},
-                        {"%2e%2e.css", "a file literally named %2e%2e.css\n"}},
-                error, {}))
-      return false;
-    if (!deploy("101", {{"css/app.css", kApp101}}, error, {"--no-activate"})) return false;
-    for (const std::string& p : {work_ + "/canary.txt", store_ + "/canary.txt", store_ + "/revisions/canary.txt",
-                                 store_ + "/revisions/100/canary.txt"})
-      write_file(p, canary_ + "\n");
+std::string canary;  // random per site, so no response carries it by chance
 
-    HttpdOptions o;
-    o.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE}, {"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = "LPEdgeRedirect edge.example.net example.net\n"
-               "LPIcingStore \"" + store_ + "\"\n"
-               "LPIcingTool " LPWEB_LPICING_TOOL "\n" + extra_config;
-    httpd_ = std::make_unique<Httpd>(o);
-    return httpd_->start(error);
-  }
+// Revision 100 is current; 101 is deployed but not activated. Canary files sit next to
+// the store, inside it, and inside revision 100 outside its files. "" or what failed.
+std::string build_site(IcingSite& site, const std::string& extra_config) {
+  std::random_device rd;
+  canary = "LPWEB-CANARY-" + std::to_string(rd()) + "-" + std::to_string(rd());
+  std::string error = site.try_deploy_revision("100", {{"css/app.css", kApp100},
+                                                       {"A.css", "upper-case A\n"},
+                                                       {"a.css", "lower-case a\n"},
+                                                       {"caf\xc3\xa9.css", "NFC: e-acute is one code point\n"},
+                                                       {"cafe\xcc\x81.css", "NFD: e then a combining acute\n"},
+                                                       {"%2e%2e.css", "a file literally named %2e%2e.css\n"}});
+  if (error.empty()) error = site.try_deploy_revision("101", {{"css/app.css", kApp101}}, {"--no-activate"});
+  if (!error.empty()) return error;
+  for (const std::string& p : {site.dir + "/canary.txt", site.store + "/canary.txt",
+                               site.store + "/revisions/canary.txt", site.store + "/revisions/100/canary.txt"})
+    write_file(p, canary + "\n");
+  site.options.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE}, {"lpicing_module", LPWEB_MOD_LPICING}};
+  if (site.start("LPEdgeRedirect edge.example.net example.net\n" + extra_config, &error)) return "";
+  return error.empty() ? "unknown" : error;
+}
 
-  void stop() {
-    if (httpd_) httpd_->stop();
-  }
-
-  ~Site() {
-    httpd_.reset();
-    if (!work_.empty() && !std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
-  }
-
-  int port() const { return httpd_->port(); }
-  Httpd& httpd() { return *httpd_; }
-
-  // Bytes that no response may carry: the canary, /etc/passwd, the store's metadata
-  // and the revision that is not current (its URL rows compare whole bodies instead).
-  std::vector<std::string> secrets() const {
-    return {canary_, "root:x:0:0", "lpicing-index 1", "REV101-ONLY"};
-  }
-
- private:
-  bool deploy(const std::string& rev, const std::vector<std::pair<std::string, std::string>>& files,
-              std::string* error, const std::vector<std::string>& extra) {
-    std::string src = work_ + "/src-" + rev;
-    for (auto& [path, content] : files) {
-      std::filesystem::create_directories(std::filesystem::path(src + "/" + path).parent_path());
-      write_file(src + "/" + path, content);
-    }
-    std::string bundle = work_ + "/bundle-" + rev + ".tar.gz";
-    CommandResult packed = run_command({LPWEB_LPICING_TOOL, "pack", src, "-r", rev, "-o", bundle});
-    if (packed.exit_code != 0) {
-      *error = "pack " + rev + ": " + packed.err;
-      return false;
-    }
-    std::vector<std::string> args = {LPWEB_LPICING_TOOL, "deploy", bundle, "--store", store_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    CommandResult deployed = run_command(args);
-    if (deployed.exit_code != 0) {
-      *error = "deploy " + rev + ": " + deployed.err;
-      return false;
-    }
-    return true;
-  }
-
-  std::string work_, store_, canary_;
-  std::unique_ptr<Httpd> httpd_;
-};
+// Bytes that no response may carry: the canary, /etc/passwd, the store's metadata
+// and the revision that is not current (its URL rows compare whole bodies instead).
+std::vector<std::string> secrets() { return {canary, "root:x:0:0", "lpicing-index 1", "REV101-ONLY"}; }
 
 // httpd's own complaints about the requests sent here; none of this project's.
 const std::vector<std::string> kHttpdRequestErrors = {
@@ -123,13 +71,13 @@ class AdversarialTest : public ::testing::Test {
   static void SetUpTestSuite() { start_site(""); }
   static void start_site(const std::string& extra_config) {
     if (!*LPWEB_MOD_LPEDGE) return;  // every row skips in SetUp
-    site_ = new Site;
-    std::string error;
-    if (!site_->start(extra_config, &error)) start_error_ = new std::string(error.empty() ? "unknown" : error);
+    // The store is the tester's: the tool makes it at the first deploy.
+    site_ = new IcingSite("adversarial", StoreOwner::tester);
+    std::string error = build_site(*site_, extra_config);
+    if (!error.empty()) start_error_ = new std::string(error);
   }
   static void TearDownTestSuite() {
-    if (site_) site_->stop();
-    delete site_;
+    delete site_;  // stops httpd
     site_ = nullptr;
     delete start_error_;
     start_error_ = nullptr;
@@ -158,7 +106,7 @@ class AdversarialTest : public ::testing::Test {
     }
     for (const char* injected : {"set-cookie", "x-injected"}) EXPECT_EQ(r.header_count(injected), 0) << r.raw;
     if (compare_body) return;
-    for (const std::string& secret : site_->secrets())
+    for (const std::string& secret : secrets())
       EXPECT_EQ(r.raw.find(secret), std::string::npos) << "response carries " << secret << ":\n" << r.raw;
   }
 
@@ -189,12 +137,12 @@ class AdversarialTest : public ::testing::Test {
     }
   }
 
-  static Site* site_;
+  static IcingSite* site_;
   static std::string* start_error_;
   static std::size_t reported_errors_;
 };
 
-Site* AdversarialTest::site_ = nullptr;
+IcingSite* AdversarialTest::site_ = nullptr;
 std::string* AdversarialTest::start_error_ = nullptr;
 std::size_t AdversarialTest::reported_errors_ = 0;
 

@@ -4,12 +4,9 @@
 // pruned; every subresource must arrive with 200 and its revision's exact bytes. Also: an
 // edge URL followed by the browser ends on the identical production URL.
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -17,7 +14,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -29,11 +25,7 @@
 
 #include "client.h"
 #include "crypto.h"
-#include "httpd.h"
 #include "icing_site.h"
-#include "store.h"
-
-extern char** environ;
 
 namespace lpweb::test {
 namespace {
@@ -46,22 +38,6 @@ constexpr char kChromedriver[] = "/usr/bin/chromedriver";
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Polls `condition` until it holds or `seconds` pass.
-template <typename F>
-bool eventually(F condition, double seconds) {
-  auto start = Clock::now();
-  while (!condition()) {
-    if (seconds_since(start) > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
-  return true;
-}
-
-CommandResult tool(std::vector<std::string> args) {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  return run_command(args);
 }
 
 std::string sha256_hex(const std::string& bytes) { return lpicing::to_hex(lpicing::sha256_of(bytes)); }
@@ -193,33 +169,14 @@ class Browser {
     port_ = free_loopback_port();
     std::string port_arg = "--port=" + std::to_string(port_);
     std::string log_arg = "--log-path=" + dir_ + "/chromedriver.log";
-    std::string out = dir_ + "/chromedriver.out";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
-    const char* argv[] = {kChromedriver, port_arg.c_str(), log_arg.c_str(), "--allowed-ips=127.0.0.1", nullptr};
-    // The browser's config and cache (crash reports too) stay in the test's directory.
-    std::vector<std::string> env = {"XDG_CONFIG_HOME=" + dir_ + "/config", "XDG_CACHE_HOME=" + dir_ + "/cache"};
-    for (char** e = environ; *e; ++e)
-      if (std::strncmp(*e, "XDG_CONFIG_HOME=", 16) != 0 && std::strncmp(*e, "XDG_CACHE_HOME=", 15) != 0) env.push_back(*e);
-    std::vector<char*> envp;
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    int rc = posix_spawn(&pid_, kChromedriver, &fa, &attr, const_cast<char**>(argv), envp.data());
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      pid_ = -1;
-      *error = std::string("cannot start chromedriver: ") + std::strerror(rc);
-      return false;
-    }
-    return true;
+    // In a process group of its own, which the browser joins; its config and cache
+    // (crash reports too) stay in the test's directory.
+    lpweb_test::SpawnOptions spawn;
+    spawn.output_file = dir_ + "/chromedriver.out";
+    spawn.env = {"XDG_CONFIG_HOME=" + dir_ + "/config", "XDG_CACHE_HOME=" + dir_ + "/cache"};
+    spawn.own_process_group = true;
+    pid_ = lpweb_test::spawn_process({kChromedriver, port_arg, log_arg, "--allowed-ips=127.0.0.1"}, spawn, error);
+    return pid_ > 0;
   }
 
   bool wait_until_ready(std::string* error) {
@@ -305,26 +262,26 @@ struct Looks {
   int box_width, box_height, box_margin, image_width, image_height;
 };
 
-void write_source(const std::string& src, int r) {
+// Revision R's source tree.
+Files files_of(int r) {
   const std::string rev = "rev" + std::to_string(r);
   Looks looks(r);
-  std::filesystem::create_directories(src + "/css");
-  std::filesystem::create_directories(src + "/js");
-  std::filesystem::create_directories(src + "/img");
   std::string css = ":root { --lp-rev: " + rev + "; }\nbody { color: " + looks.color + "; }\n";
   for (int i = 0; i < 150; ++i) css += ".filler-" + std::to_string(i) + " { margin: 0 auto; padding: 1px; }\n";
-  write_file(src + "/css/app.css", css);
-  // The combo's two halves: b.css overrides a.css's width, so the order shows.
-  write_file(src + "/css/a.css", "#combo-css { width: 11px; margin-left: " + std::to_string(looks.box_margin) + "px; }\n");
-  write_file(src + "/css/b.css", "#combo-css { width: " + std::to_string(looks.box_width) + "px; height: " +
-                                     std::to_string(looks.box_height) + "px; }\n");
   std::string js = "window.__lp_marker = '" + rev + "';\n";
   for (int i = 0; i < 60; ++i) js += "// filler line " + std::to_string(i) + " of the application script\n";
-  write_file(src + "/js/app.js", js);
-  // b.js throws unless a.js ran first in the same combo response.
-  write_file(src + "/js/a.js", "window.__lp_combo = ['a-" + rev + "'];\n");
-  write_file(src + "/js/b.js", "window.__lp_combo.push('b-" + rev + "');\n");
-  write_file(src + "/img/logo.png", png(looks.image_width, looks.image_height, r));
+  return {
+      {"css/app.css", css},
+      // The combo's two halves: b.css overrides a.css's width, so the order shows.
+      {"css/a.css", "#combo-css { width: 11px; margin-left: " + std::to_string(looks.box_margin) + "px; }\n"},
+      {"css/b.css", "#combo-css { width: " + std::to_string(looks.box_width) + "px; height: " +
+                        std::to_string(looks.box_height) + "px; }\n"},
+      {"js/app.js", js},
+      // b.js throws unless a.js ran first in the same combo response.
+      {"js/a.js", "window.__lp_combo = ['a-" + rev + "'];\n"},
+      {"js/b.js", "window.__lp_combo.push('b-" + rev + "');\n"},
+      {"img/logo.png", png(looks.image_width, looks.image_height, r)},
+  };
 }
 
 struct Subresource {
@@ -420,7 +377,7 @@ struct Tally {
 };
 
 // The bytes each subresource of revision R must have, from the source tree the test
-// wrote (write_source), never from the store: combos as their files concatenated in order.
+// wrote (files_of), never from the store: combos as their files concatenated in order.
 struct Expected {
   std::string bytes, sha256;
 };
@@ -498,74 +455,43 @@ void load_and_check(Browser& browser, int port, int r, const std::map<std::strin
 
 // ---- the fleet: two httpd instances, each with its own store and drop directory ----------
 
-struct Server {
-  std::string store, incoming;
-  std::unique_ptr<Httpd> httpd;
-  std::string status_url() const { return "http://127.0.0.1:" + std::to_string(httpd->port()) + "/lpicing-status"; }
-  std::string current() const {
-    Response r = get(httpd->port(), "localhost", "/lpicing-status");
-    json j = json::parse(r.body, nullptr, false);
-    return j.is_object() && j["current"].is_string() ? j["current"].get<std::string>() : "";
-  }
-};
-
-// Copies the bundle in as NAME.part, then renames it: the documented way to drop.
-void drop(const std::string& bundle, const Server& server, const std::string& name) {
-  std::filesystem::copy_file(bundle, server.incoming + "/" + name + ".part");
-  std::filesystem::rename(server.incoming + "/" + name + ".part", server.incoming + "/" + name);
+// The revision a server's status page names current; "" when it names none.
+std::string current_of(const IcingSite& server) {
+  Response r = server.get("/lpicing-status");
+  json j = json::parse(r.body, nullptr, false);
+  return j.is_object() && j["current"].is_string() ? j["current"].get<std::string>() : "";
 }
 
 // `lpicing wait`: exit 0 once every server has revision `rev`, 4 naming the laggards.
-CommandResult fleet_gate(const std::string& rev, int timeout_seconds, const std::vector<const Server*>& fleet) {
+CommandResult fleet_gate(const std::string& rev, int timeout_seconds, const std::vector<const IcingSite*>& fleet) {
   std::vector<std::string> args = {"wait", "--rev", rev, "--timeout", std::to_string(timeout_seconds)};
-  for (const Server* s : fleet) args.push_back(s->status_url());
-  return tool(args);
+  for (const IcingSite* s : fleet) args.push_back(s->status_url());
+  return run_tool(args);
 }
 
 constexpr int kOld = 699, kN = 700, kNext = 701, kThird = 702;
 constexpr int kPageLoads = 40;
 constexpr int kLoadsAfterPrune = 4;
 
-class BrowserRolloutTest : public ::testing::Test {
+// The fleet: two httpd instances, each a site with its own store and drop directory.
+class BrowserRolloutTest : public IcingSiteTest {
  protected:
-  void SetUp() override { work_ = make_temp_dir("browser"); }
-  void TearDown() override {
-    for (Server& s : servers_) {
-      if (!s.httpd) continue;
-      s.httpd->stop();
-      auto errors = s.httpd->unexpected_errors();
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
-    }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
+  void SetUp() override {
+    IcingSiteTest::SetUp();
+    second_ = &add_site("browser-b");
   }
 
-  std::string pack(int r) {
-    std::string src = work_ + "/src-" + std::to_string(r), out = work_ + "/bundle-" + std::to_string(r) + ".tar.gz";
-    write_source(src, r);
-    CommandResult c = tool({"pack", src, "-r", std::to_string(r), "-o", out});
-    EXPECT_EQ(c.exit_code, 0) << c.err;
-    return out;
+  // Packs revision R in the first site's directory.
+  std::string pack(int r) { return site_->pack(std::to_string(r), files_of(r)); }
+
+  void start_server(IcingSite& s) {
+    Httpd& httpd = s.prepare(s.drop_config() + "LPIcingKeep 5\n");
+    std::filesystem::create_directories(httpd.path("htdocs/app"));
+    for (int r : {kN, kNext}) write_file(httpd.path("htdocs/app/rev" + std::to_string(r) + ".html"), page_html(r));
+    start_prepared(s);
   }
 
-  void start_server(Server& s, const std::string& name) {
-    s.store = work_ + "/store-" + name;
-    s.incoming = work_ + "/incoming-" + name;
-    mkdir(s.incoming.c_str(), 0755);
-    chown_to_deploy_user(s.incoming);
-    HttpdOptions o;
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = "LPIcingStore \"" + s.store + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\nLPIcingIncoming \"" +
-               s.incoming + "\"\nLPIcingUser " + deploy_user() + "\nLPIcingKeep 5\n"
-               "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n";
-    s.httpd = std::make_unique<Httpd>(o);
-    std::filesystem::create_directories(s.httpd->path("htdocs/app"));
-    for (int r : {kN, kNext}) write_file(s.httpd->path("htdocs/app/rev" + std::to_string(r) + ".html"), page_html(r));
-    std::string error;
-    ASSERT_TRUE(s.httpd->start(&error)) << error;
-  }
-
-  std::string work_;
-  Server servers_[2];
+  IcingSite* second_ = nullptr;
 };
 
 // The operator's side of the rollout, run beside the page loads: flips, a deploy, a prune.
@@ -586,53 +512,49 @@ struct Operator {
 TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLandsAndAPruneRuns) {
   // Revision N-1 was deployed two hours ago (out of the pruning grace); N is live.
   std::string bundles[4] = {pack(kOld), pack(kN), pack(kNext), pack(kThird)};
-  for (const char* name : {"a", "b"}) {
-    const std::string store = work_ + "/store-" + name;
-    lpicing::DeployOptions old;
-    old.now = static_cast<std::int64_t>(time(nullptr)) - 2 * 3600;
-    lpicing::StoreResult r = lpicing::deploy_bundle(store, bundles[0], old);
-    ASSERT_EQ(r.status, lpicing::StoreStatus::ok) << r.message;
-    chown_tree_to_deploy_user(store);  // the watcher's user owns the store; the tool then writes as it
-    CommandResult c = tool({"deploy", bundles[1], "--store", store});
+  IcingSite& a = *site_;
+  IcingSite& b = *second_;
+  for (IcingSite* s : {&a, &b}) {
+    // The watcher's user owns the store; the tool then writes as it.
+    ASSERT_NO_FATAL_FAILURE(s->deploy_at(bundles[0], static_cast<std::int64_t>(time(nullptr)) - 2 * 3600));
+    CommandResult c = s->deploy(bundles[1]);
     ASSERT_EQ(c.exit_code, 0) << c.err;
   }
-  start_server(servers_[0], "a");
-  start_server(servers_[1], "b");
-  Server& a = servers_[0];
-  Server& b = servers_[1];
-  const std::vector<const Server*> fleet = {&a, &b};
+  ASSERT_NO_FATAL_FAILURE(start_server(a));
+  ASSERT_NO_FATAL_FAILURE(start_server(b));
+  const std::vector<const IcingSite*> fleet = {&a, &b};
 
-  Browser browser(work_);
+  Browser browser(a.dir);
   std::string error;
   ASSERT_TRUE(browser.start(&error)) << error;
 
   // Bundle N+1 reaches server A only: the gate must hold, naming B.
-  drop(bundles[2], a, "release-701.tar.gz");
+  a.drop(bundles[2], "release-701.tar.gz");
   CommandResult held = fleet_gate(std::to_string(kNext), 1, fleet);
   EXPECT_EQ(held.exit_code, 4) << "fleet gate with B lagging: " << held.out << held.err;
   EXPECT_NE((held.out + held.err).find(b.status_url()), std::string::npos)
       << "the gate must name the lagging server:\n" << held.out << held.err;
   // Then B as well: the gate opens, and only then is page N+1 handed out.
-  drop(bundles[2], b, "release-701.tar.gz");
+  b.drop(bundles[2], "release-701.tar.gz");
   CommandResult open = fleet_gate(std::to_string(kNext), 30, fleet);
   EXPECT_EQ(open.exit_code, 0) << "fleet gate for " << kNext << ": " << open.out << open.err;
   if (open.exit_code != 0) {  // keep going, so the browser's checks still report
-    ASSERT_TRUE(eventually([&] { return a.current() == "701" && b.current() == "701"; }, 10))
-        << a.httpd->error_log() << b.httpd->error_log();
+    ASSERT_TRUE(eventually([&] { return current_of(a) == "701" && current_of(b) == "701"; }, 10))
+        << a.httpd().error_log() << b.httpd().error_log();
   }
 
   std::map<std::string, Expected> expected;
   for (int r : {kN, kNext}) {
     std::string problem;
-    for (auto& [path, e] : expected_bytes(work_ + "/src-" + std::to_string(r), r, &problem)) expected[path] = e;
+    for (auto& [path, e] : expected_bytes(a.source_dir(std::to_string(r)), r, &problem)) expected[path] = e;
     ASSERT_EQ(problem, "");
   }
 
   std::atomic<int> loads{0};
   Operator op;
   auto activate_everywhere = [&](int r) {
-    for (Server* s : {&a, &b}) {
-      CommandResult c = tool({"activate", std::to_string(r), "--store", s->store});
+    for (IcingSite* s : {&a, &b}) {
+      CommandResult c = run_tool({"activate", std::to_string(r), "--store", s->store});
       if (c.exit_code != 0) op.fail("activate " + std::to_string(r) + ": " + c.err);
     }
     ++op.flips;
@@ -643,15 +565,15 @@ TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLan
   std::thread operator_thread([&] {
     flip_until(kPageLoads / 3);
     // A third bundle lands on the whole fleet through the drop directories.
-    drop(bundles[3], a, "release-702.tar.gz");
-    drop(bundles[3], b, "release-702.tar.gz");
+    a.drop(bundles[3], "release-702.tar.gz");
+    b.drop(bundles[3], "release-702.tar.gz");
     op.third_gate = fleet_gate(std::to_string(kThird), 30, fleet);
     if (op.third_gate.exit_code != 0)
-      eventually([&] { return a.current() == "702" && b.current() == "702"; }, 10);
+      eventually([&] { return current_of(a) == "702" && current_of(b) == "702"; }, 10);
     op.third_live_at = loads;
     flip_until(2 * kPageLoads / 3);
     // N-1 is neither current nor previous and out of the grace: keep 2 removes it alone.
-    for (int i = 0; i < 2; ++i) op.prune[i] = tool({"prune", "--store", servers_[i].store, "--keep", "2"});
+    for (int i = 0; i < 2; ++i) op.prune[i] = run_tool({"prune", "--store", (i ? b : a).store, "--keep", "2"});
     op.pruned_at = loads;
     // Pages keep loading, and current keeps flipping, a while after the prune.
     flip_until(std::max(kPageLoads, op.pruned_at + kLoadsAfterPrune));
@@ -677,11 +599,11 @@ TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLan
     }
     // N, N+1, N, N+1 ... from A, A, B, B, A, A ...: each page version from each server.
     int r = i % 2 ? kNext : kN;
-    Server& s = (i / 2) % 2 ? b : a;
+    IcingSite& s = (i / 2) % 2 ? b : a;
     try {
-      load_and_check(browser, s.httpd->port(), r, expected, &tally);
+      load_and_check(browser, s.port(), r, expected, &tally);
     } catch (const std::exception& e) {  // a WebDriver error: the page failed in a way the scripts could not report
-      tally.check("page", false, "rev" + std::to_string(r) + " page from :" + std::to_string(s.httpd->port()) +
+      tally.check("page", false, "rev" + std::to_string(r) + " page from :" + std::to_string(s.port()) +
                                      ": " + e.what());
     }
     ++loads;
@@ -699,13 +621,13 @@ TEST_F(BrowserRolloutTest, EverySubresourceLoadsWholeWhileCurrentFlipsADeployLan
   EXPECT_EQ(op.third_gate.exit_code, 0) << "fleet gate for " << kThird << ": " << op.third_gate.out
                                         << op.third_gate.err;
   for (int i = 0; i < 2; ++i) {
-    const Server& s = servers_[i];
+    const IcingSite& s = i ? b : a;
     EXPECT_EQ(op.prune[i].exit_code, 0) << op.prune[i].err;
     EXPECT_FALSE(std::filesystem::exists(s.store + "/revisions/699")) << "prune left revision 699";
     for (int r : {kN, kNext, kThird})
       EXPECT_TRUE(std::filesystem::exists(s.store + "/revisions/" + std::to_string(r))) << "prune removed " << r;
-    EXPECT_EQ(get(s.httpd->port(), "localhost", "/+icing/rev699/css/app.css").status, 404);
-    EXPECT_EQ(get(s.httpd->port(), "localhost", "/+icing/rev702/css/app.css").status, 200);
+    EXPECT_EQ(get(s.port(), "localhost", "/+icing/rev699/css/app.css").status, 404);
+    EXPECT_EQ(get(s.port(), "localhost", "/+icing/rev702/css/app.css").status, 200);
   }
 
   std::ostringstream summary;

@@ -5,14 +5,12 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <map>
-#include <memory>
 
 #include "client.h"
 #include "crypto.h"
 #include "decode.h"
-#include "httpd.h"
+#include "icing_site.h"
 
 namespace lpweb::test {
 namespace {
@@ -39,83 +37,33 @@ std::string combo_etag(const std::vector<std::string>& contents, const std::stri
   return "\"" + lpicing::to_hex(h.finish()).substr(0, 32) + "\"";
 }
 
-CommandResult tool(std::vector<std::string> args) {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  return run_command(args);
+// The source tree of revision `rev`.
+Files files_of(const std::string& rev) {
+  std::string png = "\x89PNG\r\n\x1a\n";
+  for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131) & 0xff));
+  return {{"css/a.css", css_for("alpha " + rev)},
+          {"css/b.css", css_for("beta " + rev)},
+          {"css/small one.css", "p{margin:0}\n"},
+          {"css/x.css", "x{}"},
+          {"css/.hidden.css", "hidden{}\n"},
+          {"js/one.js", "var one = '" + rev + "';\n" + std::string(400, ' ') + "\n"},
+          {"js/lib/two.js", "var two = 2;\n// no newline at the end"},
+          {"js/" + rev + "-only.js", "var only = 1;\n"},
+          {"img/logo.png", png}};
 }
 
-class ComboTest : public ::testing::Test {
+// The store is the tester's: the tool makes it at the first deploy.
+class ComboTest : public IcingSiteTest {
  protected:
-  void SetUp() override {
-    work_ = make_temp_dir("combo");
-    store_ = work_ + "/store";
-  }
-  void TearDown() override {
-    if (httpd_) {
-      httpd_->stop();
-      auto errors = httpd_->unexpected_errors(allowed_errors_);
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
-    }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
-  }
-
+  ComboTest() : IcingSiteTest(StoreOwner::tester) {}
   void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
-    std::string src = work_ + "/src-" + rev;
-    for (const char* d : {"/css", "/js/lib", "/img"}) std::filesystem::create_directories(src + d);
-    std::map<std::string, std::string>& files = sources_[rev];
-    files["css/a.css"] = css_for("alpha " + rev);
-    files["css/b.css"] = css_for("beta " + rev);
-    files["css/small one.css"] = "p{margin:0}\n";
-    files["css/x.css"] = "x{}";
-    files["css/.hidden.css"] = "hidden{}\n";
-    files["js/one.js"] = "var one = '" + rev + "';\n" + std::string(400, ' ') + "\n";
-    files["js/lib/two.js"] = "var two = 2;\n// no newline at the end";
-    files["js/" + rev + "-only.js"] = "var only = 1;\n";
-    std::string png = "\x89PNG\r\n\x1a\n";
-    for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131) & 0xff));
-    files["img/logo.png"] = png;
-    for (const auto& [path, bytes] : files) write_file(src + "/" + path, bytes);
-    std::string bundle = work_ + "/bundle-" + rev + ".tar.gz";
-    CommandResult packed = tool({"pack", src, "-r", rev, "-o", bundle});
-    ASSERT_EQ(packed.exit_code, 0) << packed.err;
-    std::vector<std::string> args = {"deploy", bundle, "--store", store_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    CommandResult deployed = tool(args);
-    ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+    site_->deploy_revision(rev, files_of(rev), std::move(extra));
   }
-
-  void start(const std::string& extra_config = "", const std::string& mpm = "event") {
-    HttpdOptions o;
-    o.mpm = mpm;
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n" + extra_config;
-    httpd_ = std::make_unique<Httpd>(o);
-    std::string error;
-    ASSERT_TRUE(httpd_->start(&error)) << error;
-  }
-
-  Response get(const std::string& target, std::vector<std::string> headers = {}, const std::string& method = "GET") {
-    Request req;
-    req.target = target;
-    req.headers = std::move(headers);
-    req.method = method;
-    return fetch(httpd_->port(), req);
-  }
-
-  RawResponse raw_get(const std::string& target) {
-    return raw_request(httpd_->port(), "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-  }
-
   // What the test wrote for `path` into revision `rev`'s source tree: bodies are
   // checked against it, never against what the deploy put in the store.
   const std::string& source(const std::string& rev, const std::string& path) const {
-    return sources_.at(rev).at(path);
+    return site_->source_file(rev, path);
   }
-
-  std::map<std::string, std::map<std::string, std::string>> sources_;  // rev -> path -> bytes
-  std::string work_, store_;
-  std::unique_ptr<Httpd> httpd_;
-  std::vector<std::string> allowed_errors_;
 };
 
 constexpr const char kAB[] = "/+icing/+combo/rev100/?css/a.css&css/b.css";
@@ -125,7 +73,7 @@ constexpr const char kAB[] = "/+icing/+combo/rev100/?css/a.css&css/b.css";
 TEST_F(ComboTest, VersionedComboIsTheConcatenationWithImmutableCaching) {
   deploy("100");
   start();
-  Response r = get(kAB);
+  Response r = site_->get(kAB);
   ASSERT_EQ(r.status, 200) << r.error;
   const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
   EXPECT_EQ(r.body, a + b);
@@ -141,14 +89,14 @@ TEST_F(ComboTest, VersionedComboIsTheConcatenationWithImmutableCaching) {
 TEST_F(ComboTest, MembersComeInRequestOrderWithRepeatsAndEscapes) {
   deploy("100");
   start();
-  Response r = get("/+icing/+combo/rev100/?js/lib/two.js&js/one.js&js/lib/two.js");
+  Response r = site_->get("/+icing/+combo/rev100/?js/lib/two.js&js/one.js&js/lib/two.js");
   ASSERT_EQ(r.status, 200);
   const std::string one = source("100", "js/one.js"), two = source("100", "js/lib/two.js");
   EXPECT_EQ(r.body, two + one + two);
   EXPECT_EQ(r.header("content-type"), "text/javascript");
-  Response escaped = get("/+icing/+combo/rev100/?css/small%20one.css&css%2Fx.css");
+  Response escaped = site_->get("/+icing/+combo/rev100/?css/small%20one.css&css%2Fx.css");
   EXPECT_EQ(escaped.status, 404);  // an escaped '/' names no file, as in paths
-  escaped = get("/+icing/+combo/rev100/?css/small%20one.css&css/x.css");
+  escaped = site_->get("/+icing/+combo/rev100/?css/small%20one.css&css/x.css");
   ASSERT_EQ(escaped.status, 200);
   EXPECT_EQ(escaped.body, "p{margin:0}\nx{}");
   EXPECT_EQ(escaped.header_count("vary"), 0);  // 15 bytes: never compressed
@@ -158,7 +106,7 @@ TEST_F(ComboTest, BrotliAndGzipDecodeToTheConcatenation) {
   deploy("100");
   start();
   const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
-  Response br = get(kAB, {"Accept-Encoding: gzip, deflate, br"});
+  Response br = site_->get(kAB, {"Accept-Encoding: gzip, deflate, br"});
   ASSERT_EQ(br.status, 200);
   EXPECT_EQ(br.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(br.body), ab);
@@ -169,16 +117,16 @@ TEST_F(ComboTest, BrotliAndGzipDecodeToTheConcatenation) {
   EXPECT_EQ(br.header("vary"), "Accept-Encoding");
   EXPECT_EQ(br.header("content-type"), "text/css");
 
-  Response gz = get(kAB, {"Accept-Encoding: gzip"});
+  Response gz = site_->get(kAB, {"Accept-Encoding: gzip"});
   ASSERT_EQ(gz.status, 200);
   EXPECT_EQ(gz.header("content-encoding"), "gzip");
   EXPECT_EQ(gzip_decode(gz.body), ab);
   EXPECT_NE(gz.header("etag"), br.header("etag"));
-  EXPECT_NE(gz.header("etag"), get(kAB).header("etag"));
+  EXPECT_NE(gz.header("etag"), site_->get(kAB).header("etag"));
 
   // Served again (from the child's cache or compressed anew): the same bytes.
   for (int i = 0; i < 5; ++i) {
-    Response again = get(kAB, {"Accept-Encoding: br"});
+    Response again = site_->get(kAB, {"Accept-Encoding: br"});
     EXPECT_EQ(again.body, br.body);
     EXPECT_EQ(again.header("etag"), br.header("etag"));
   }
@@ -188,8 +136,8 @@ TEST_F(ComboTest, WithoutTheCacheCompressedCombosAreStillRight) {
   deploy("100");
   start("LPIcingComboCacheBytes 0\n");
   const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
-  Response first = get(kAB, {"Accept-Encoding: br"});
-  Response second = get(kAB, {"Accept-Encoding: br"});
+  Response first = site_->get(kAB, {"Accept-Encoding: br"});
+  Response second = site_->get(kAB, {"Accept-Encoding: br"});
   EXPECT_EQ(brotli_decode(first.body), ab);
   EXPECT_EQ(second.body, first.body);
 }
@@ -197,7 +145,7 @@ TEST_F(ComboTest, WithoutTheCacheCompressedCombosAreStillRight) {
 TEST_F(ComboTest, NonTextCombosAreNeverEncoded) {
   deploy("100");
   start();
-  Response r = get("/+icing/+combo/rev100/?img/logo.png&img/logo.png", {"Accept-Encoding: br, gzip"});
+  Response r = site_->get("/+icing/+combo/rev100/?img/logo.png&img/logo.png", {"Accept-Encoding: br, gzip"});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "image/png");
   EXPECT_EQ(r.header_count("content-encoding"), 0);
@@ -211,23 +159,23 @@ TEST_F(ComboTest, IfNoneMatchGives304ForEachEncoding) {
   deploy("100");
   start();
   for (const char* ae : {"Accept-Encoding: identity", "Accept-Encoding: br", "Accept-Encoding: gzip"}) {
-    std::string etag = get(kAB, {ae}).header("etag");
-    Response r = get(kAB, {ae, "If-None-Match: " + etag});
+    std::string etag = site_->get(kAB, {ae}).header("etag");
+    Response r = site_->get(kAB, {ae, "If-None-Match: " + etag});
     EXPECT_EQ(r.status, 304) << ae;
     EXPECT_EQ(r.body, "") << ae;
     EXPECT_EQ(r.header("etag"), etag) << ae;
-    EXPECT_EQ(get(kAB, {ae, "If-None-Match: \"other\""}).status, 200) << ae;
+    EXPECT_EQ(site_->get(kAB, {ae, "If-None-Match: \"other\""}).status, 200) << ae;
   }
   // An ETag of one coding does not validate another.
-  std::string br_etag = get(kAB, {"Accept-Encoding: br"}).header("etag");
-  EXPECT_EQ(get(kAB, {"Accept-Encoding: gzip", "If-None-Match: " + br_etag}).status, 200);
+  std::string br_etag = site_->get(kAB, {"Accept-Encoding: br"}).header("etag");
+  EXPECT_EQ(site_->get(kAB, {"Accept-Encoding: gzip", "If-None-Match: " + br_etag}).status, 200);
 }
 
 TEST_F(ComboTest, IfModifiedSinceGives304) {
   deploy("100");
   start();
-  std::string lm = get(kAB).header("last-modified");
-  EXPECT_EQ(get(kAB, {"If-Modified-Since: " + lm}).status, 304);
+  std::string lm = site_->get(kAB).header("last-modified");
+  EXPECT_EQ(site_->get(kAB, {"If-Modified-Since: " + lm}).status, 304);
 }
 
 // One event-MPM child: every request sees the same per-child combo cache.
@@ -243,8 +191,8 @@ TEST_F(ComboTest, HeadHasTheHeadersOfGetButNoBody) {
   deploy("100");
   start(kOneChild);
   for (const char* ae : {"identity", "br"}) {
-    Response full = get(kAB, {std::string("Accept-Encoding: ") + ae});  // br: compressed and cached
-    RawResponse head = head_request(httpd_->port(), kAB, ae);
+    Response full = site_->get(kAB, {std::string("Accept-Encoding: ") + ae});  // br: compressed and cached
+    RawResponse head = head_request(site_->port(), kAB, ae);
     ASSERT_EQ(head.status, 200) << head.raw;
     EXPECT_EQ(head.header("content-encoding"), full.header("content-encoding")) << ae;
     EXPECT_EQ(head.header("content-length"), std::to_string(full.body.size())) << ae;
@@ -257,14 +205,14 @@ TEST_F(ComboTest, HeadOfAnUncachedComboIsIdentityAndCompressesNothing) {
   deploy("100");
   start(kOneChild);
   const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
-  RawResponse head = head_request(httpd_->port(), kAB, "br, gzip");
+  RawResponse head = head_request(site_->port(), kAB, "br, gzip");
   ASSERT_EQ(head.status, 200) << head.raw;
   EXPECT_EQ(head.header_count("content-encoding"), 0);
   EXPECT_EQ(head.header("content-length"), std::to_string(a.size() + b.size()));
   EXPECT_EQ(head.header("etag"), combo_etag({a, b}, "identity"));
   EXPECT_EQ(head.header("vary"), "Accept-Encoding");
   // Nor did it fill the cache: a second HEAD is identity too.
-  EXPECT_EQ(head_request(httpd_->port(), kAB, "br, gzip").header_count("content-encoding"), 0);
+  EXPECT_EQ(head_request(site_->port(), kAB, "br, gzip").header_count("content-encoding"), 0);
 }
 
 // ---- bounded compression (LPIcingComboCompressors) -------------------------------------
@@ -275,7 +223,7 @@ TEST_F(ComboTest, ZeroCompressorsSendIdentityWithVary) {
   // What the test wrote, not what the store holds: the bytes must be the sources'.
   const std::string expected = css_for("alpha 100") + css_for("beta 100");
   for (int i = 0; i < 3; ++i) {
-    Response r = get(kAB, {"Accept-Encoding: br, gzip"});
+    Response r = site_->get(kAB, {"Accept-Encoding: br, gzip"});
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.body, expected);
     EXPECT_EQ(r.header_count("content-encoding"), 0);
@@ -284,7 +232,7 @@ TEST_F(ComboTest, ZeroCompressorsSendIdentityWithVary) {
     EXPECT_EQ(r.header("content-length"), std::to_string(expected.size()));
   }
   // Precompressed files are not combos: still br.
-  Response file = get("/+icing/rev100/css/a.css", {"Accept-Encoding: br"});
+  Response file = site_->get("/+icing/rev100/css/a.css", {"Accept-Encoding: br"});
   EXPECT_EQ(file.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(file.body), css_for("alpha 100"));
 }
@@ -293,21 +241,15 @@ TEST_F(ComboTest, ZeroCompressorsSendIdentityWithVary) {
 // enables mod_deflate for text/css and JavaScript), or the bound would not hold.
 TEST_F(ComboTest, OutputFiltersDoNotCompressAMissInstead) {
   deploy("100");
-  HttpdOptions o;
-  o.httpd_modules = {"filter", "deflate"};
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingComboCompressors 0\n"
-             "AddOutputFilterByType DEFLATE text/css text/javascript\n";
-  httpd_ = std::make_unique<Httpd>(o);
-  std::string error;
-  ASSERT_TRUE(httpd_->start(&error)) << error;
-  Response combo = get(kAB, {"Accept-Encoding: gzip"});
+  site_->options.httpd_modules = {"filter", "deflate"};
+  start("LPIcingComboCompressors 0\nAddOutputFilterByType DEFLATE text/css text/javascript\n");
+  Response combo = site_->get(kAB, {"Accept-Encoding: gzip"});
   ASSERT_EQ(combo.status, 200);
   EXPECT_EQ(combo.header_count("content-encoding"), 0);
   EXPECT_EQ(combo.body, source("100", "css/a.css") + source("100", "css/b.css"));
   // The filter is live: it compresses a static file of the DocumentRoot.
-  write_file(httpd_->path("htdocs/plain.css"), css_for("plain"));
-  Response plain = get("/plain.css", {"Accept-Encoding: gzip"});
+  write_file(site_->httpd().path("htdocs/plain.css"), css_for("plain"));
+  Response plain = site_->get("/plain.css", {"Accept-Encoding: gzip"});
   EXPECT_EQ(plain.header("content-encoding"), "gzip");
 }
 
@@ -318,25 +260,25 @@ TEST_F(ComboTest, BusySlotsSendIdentityUntilOneIsFree) {
   start("LoadModule lpweb_scribble_module " LPWEB_MOD_SCRIBBLE "\n"
         "<Location /scribble>\n  SetHandler lpweb-scribble\n</Location>\n");
   const std::string a = source("100", "css/a.css"), b = source("100", "css/b.css");
-  Response held = get("/scribble?hold=" + std::to_string(getpid()));
+  Response held = site_->get("/scribble?hold=" + std::to_string(getpid()));
   ASSERT_EQ(held.status, 200) << held.body;
   ASSERT_NE(held.body.find("lpweb-shm:lpicing-compressors"), std::string::npos) << held.body;
 
-  Response busy = get(kAB, {"Accept-Encoding: br"});
+  Response busy = site_->get(kAB, {"Accept-Encoding: br"});
   ASSERT_EQ(busy.status, 200);
   EXPECT_EQ(busy.header_count("content-encoding"), 0);
   EXPECT_EQ(busy.body, a + b);
   EXPECT_EQ(busy.header("vary"), "Accept-Encoding");
   EXPECT_EQ(busy.header("etag"), combo_etag({a, b}, "identity"));
-  EXPECT_EQ(get(kAB, {"Accept-Encoding: br", "If-None-Match: " + busy.header("etag")}).status, 304);
+  EXPECT_EQ(site_->get(kAB, {"Accept-Encoding: br", "If-None-Match: " + busy.header("etag")}).status, 304);
   // A client holding the br representation revalidates without a compressor.
   const std::string br_etag = combo_etag({a, b}, "br;quality=5;lgwin=22");
-  Response revalidated = get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br_etag});
+  Response revalidated = site_->get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br_etag});
   EXPECT_EQ(revalidated.status, 304);
   EXPECT_EQ(revalidated.header("etag"), br_etag);
 
-  ASSERT_EQ(get("/scribble?hold=0").status, 200);
-  Response freed = get(kAB, {"Accept-Encoding: br"});
+  ASSERT_EQ(site_->get("/scribble?hold=0").status, 200);
+  Response freed = site_->get(kAB, {"Accept-Encoding: br"});
   ASSERT_EQ(freed.status, 200);
   EXPECT_EQ(freed.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(freed.body), a + b);
@@ -352,9 +294,9 @@ TEST_F(ComboTest, VirtualHostsHaveTheirOwnCompressors) {
   req.target = kAB;
   req.headers = {"Accept-Encoding: br"};
   req.host = "localhost";
-  EXPECT_EQ(fetch(httpd_->port(), req).header_count("content-encoding"), 0);
+  EXPECT_EQ(fetch(site_->port(), req).header_count("content-encoding"), 0);
   req.host = "other.test";
-  Response other = fetch(httpd_->port(), req);
+  Response other = fetch(site_->port(), req);
   EXPECT_EQ(other.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(other.body), source("100", "css/a.css") + source("100", "css/b.css"));
 }
@@ -362,10 +304,10 @@ TEST_F(ComboTest, VirtualHostsHaveTheirOwnCompressors) {
 TEST_F(ComboTest, DebugLinesNameWhatWasSent) {
   deploy("100");
   start("LogLevel lpicing:trace8\nLPIcingComboCompressors 0\n");
-  ASSERT_EQ(get(kAB, {"Accept-Encoding: br"}).status, 200);
-  ASSERT_EQ(head_request(httpd_->port(), kAB, "br").status, 200);
+  ASSERT_EQ(site_->get(kAB, {"Accept-Encoding: br"}).status, 200);
+  ASSERT_EQ(head_request(site_->port(), kAB, "br").status, 200);
   // Written before each response was sent.
-  std::string log = httpd_->error_log();
+  std::string log = site_->httpd().error_log();
   EXPECT_NE(log.find("LPI0602: combo /+icing/+combo/rev100/: versioned revision 100, 2 files, "), std::string::npos)
       << log;
   EXPECT_NE(log.find("LPI0607: combo /+icing/+combo/rev100/: not cached, no compressor free: sent as identity"),
@@ -380,7 +322,7 @@ TEST_F(ComboTest, RangeIsServedByHttpd) {
   start();
   const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
   std::size_t mid = source("100", "css/a.css").size() - 5;  // across the join
-  Response r = get(kAB, {"Range: bytes=" + std::to_string(mid) + "-" + std::to_string(mid + 9)});
+  Response r = site_->get(kAB, {"Range: bytes=" + std::to_string(mid) + "-" + std::to_string(mid + 9)});
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.body, ab.substr(mid, 10));
 }
@@ -392,7 +334,7 @@ TEST_F(ComboTest, PostIsNotAllowed) {
   req.method = "POST";
   req.target = kAB;
   req.body = "x";
-  EXPECT_EQ(fetch(httpd_->port(), req).status, 405);
+  EXPECT_EQ(fetch(site_->port(), req).status, 405);
 }
 
 // ---- revisions -----------------------------------------------------------------------------
@@ -401,25 +343,25 @@ TEST_F(ComboTest, UnversionedComboFollowsCurrentWithShortMaxAge) {
   deploy("100");
   start("LPIcingCurrentMaxAge 120\n");
   const char* target = "/+icing/+combo/?css/a.css&css/b.css";
-  Response r = get(target);
+  Response r = site_->get(target);
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body, source("100", "css/a.css") + source("100", "css/b.css"));
   EXPECT_EQ(r.header("cache-control"), "public, max-age=120");
   deploy("101");
-  EXPECT_EQ(get(target).body, source("101", "css/a.css") + source("101", "css/b.css"));
+  EXPECT_EQ(site_->get(target).body, source("101", "css/a.css") + source("101", "css/b.css"));
   // The old revision stays reachable through its own URL.
-  EXPECT_EQ(get(kAB).body, source("100", "css/a.css") + source("100", "css/b.css"));
+  EXPECT_EQ(site_->get(kAB).body, source("100", "css/a.css") + source("100", "css/b.css"));
 }
 
 TEST_F(ComboTest, EveryMemberComesFromTheNamedRevision) {
   deploy("100");
   deploy("101", {"--no-activate"});
   start();
-  EXPECT_EQ(get("/+icing/+combo/rev101/?js/101-only.js").status, 200);
-  Response r = get("/+icing/+combo/rev100/?js/one.js&js/101-only.js");
+  EXPECT_EQ(site_->get("/+icing/+combo/rev101/?js/101-only.js").status, 200);
+  Response r = site_->get("/+icing/+combo/rev100/?js/one.js&js/101-only.js");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.header("cache-control"), "no-store");
-  EXPECT_EQ(get("/+icing/+combo/rev999/?js/one.js").status, 404);
+  EXPECT_EQ(site_->get("/+icing/+combo/rev999/?js/one.js").status, 404);
 }
 
 // ---- refusals ------------------------------------------------------------------------------
@@ -428,7 +370,7 @@ TEST_F(ComboTest, MissingOrUnservableMembersAre404NoStore) {
   deploy("100");
   deploy("101");
   start();
-  write_file(httpd_->path("htdocs/secret.css"), "TOP-SECRET\n");
+  write_file(site_->httpd().path("htdocs/secret.css"), "TOP-SECRET\n");
   for (const char* t : {
            "/+icing/+combo/rev100/?css/a.css&css/missing.css",
            "/+icing/+combo/rev100/?css/a.css&css/.hidden.css",
@@ -444,7 +386,7 @@ TEST_F(ComboTest, MissingOrUnservableMembersAre404NoStore) {
            "/+icing/+combo/rev100?css/a.css", "/+icing/+combo/rev100/css/?a.css", "/+icing/+combo?css/a.css",
            "/+icing/+combo/rev../?css/a.css", "/+icing/+combo/x.css", "/+icing/+combo/rev100/?css\\a.css",
            "/+icing/+combo/rev100/?..%5c..%5cINDEX"}) {
-    RawResponse r = raw_get(t);
+    RawResponse r = site_->raw_get(t);
     EXPECT_EQ(r.status, 404) << t;
     EXPECT_EQ(r.header("cache-control"), "no-store") << t;
     EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << t;
@@ -457,7 +399,7 @@ TEST_F(ComboTest, MalformedEscapeIs400) {
   deploy("100");
   start();
   for (const char* t : {"/+icing/+combo/rev100/?css/a.css%zz", "/+icing/+combo/rev100/?css/a.css%2"}) {
-    RawResponse r = raw_get(t);
+    RawResponse r = site_->raw_get(t);
     EXPECT_EQ(r.status, 400) << t;
     EXPECT_EQ(r.header("cache-control"), "no-store") << t;
   }
@@ -466,22 +408,22 @@ TEST_F(ComboTest, MalformedEscapeIs400) {
 TEST_F(ComboTest, MixedTypesAre400) {
   deploy("100");
   start();
-  Response r = get("/+icing/+combo/rev100/?css/a.css&js/one.js");
+  Response r = site_->get("/+icing/+combo/rev100/?css/a.css&js/one.js");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.header("cache-control"), "no-store");
-  EXPECT_EQ(get("/+icing/+combo/rev100/?img/logo.png&css/a.css").status, 400);
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?img/logo.png&css/a.css").status, 400);
 }
 
 TEST_F(ComboTest, LimitsGive400) {
   deploy("100");
   start("LPIcingComboMaxFiles 3\nLPIcingComboMaxBytes 5000\n");
-  EXPECT_EQ(get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css").status, 200);
-  Response files = get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css&css/x.css");
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css").status, 200);
+  Response files = site_->get("/+icing/+combo/rev100/?css/x.css&css/x.css&css/x.css&css/x.css");
   EXPECT_EQ(files.status, 400);
   EXPECT_EQ(files.header("cache-control"), "no-store");
   ASSERT_LT(source("100", "css/a.css").size(), 5000u);
-  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css").status, 200);
-  EXPECT_EQ(get(kAB).status, 400);  // a + b is over 5000 bytes
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?css/a.css").status, 200);
+  EXPECT_EQ(site_->get(kAB).status, 400);  // a + b is over 5000 bytes
 }
 
 TEST_F(ComboTest, DefaultLimitIsOneHundredFiles) {
@@ -489,57 +431,52 @@ TEST_F(ComboTest, DefaultLimitIsOneHundredFiles) {
   start();
   std::string q = "css/x.css";
   for (int i = 1; i < 100; ++i) q += "&css/x.css";
-  Response hundred = get("/+icing/+combo/rev100/?" + q);
+  Response hundred = site_->get("/+icing/+combo/rev100/?" + q);
   ASSERT_EQ(hundred.status, 200);
   EXPECT_EQ(hundred.body.size(), 300u);
-  EXPECT_EQ(get("/+icing/+combo/rev100/?" + q + "&css/x.css").status, 400);
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?" + q + "&css/x.css").status, 400);
 }
 
 TEST_F(ComboTest, DefaultLimitIsOneMegabyte) {
-  std::string src = work_ + "/src-big";
-  std::filesystem::create_directories(src + "/js");
-  write_file(src + "/js/big.js", std::string(600 * 1024, ';'));
-  CommandResult packed = tool({"pack", src, "-r", "big", "-o", work_ + "/big.tar.gz"});
-  ASSERT_EQ(packed.exit_code, 0) << packed.err;
-  CommandResult deployed = tool({"deploy", work_ + "/big.tar.gz", "--store", store_});
-  ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  site_->deploy_revision("big", {{"js/big.js", std::string(600 * 1024, ';')}});
   start();
-  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js").status, 200);
-  EXPECT_EQ(get("/+icing/+combo/revbig/?js/big.js&js/big.js").status, 400);  // 1.2 MB
+  EXPECT_EQ(site_->get("/+icing/+combo/revbig/?js/big.js").status, 200);
+  EXPECT_EQ(site_->get("/+icing/+combo/revbig/?js/big.js&js/big.js").status, 400);  // 1.2 MB
 }
 
 TEST_F(ComboTest, SingleFilesAreUnchanged) {
   deploy("100");
   start();
-  Response r = get("/+icing/rev100/css/a.css");
+  Response r = site_->get("/+icing/rev100/css/a.css");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, source("100", "css/a.css"));
   // A query on a single-file URL is not a combo.
-  EXPECT_EQ(get("/+icing/rev100/css/a.css?css/b.css").body, source("100", "css/a.css"));
+  EXPECT_EQ(site_->get("/+icing/rev100/css/a.css?css/b.css").body, source("100", "css/a.css"));
 }
 
 TEST_F(ComboTest, SlowPathServesCombosAlike) {
   deploy("100");
   start("LPIcingQuickHandler Off\n");
   const std::string ab = source("100", "css/a.css") + source("100", "css/b.css");
-  Response id = get(kAB);
+  Response id = site_->get(kAB);
   ASSERT_EQ(id.status, 200);
   EXPECT_EQ(id.body, ab);
   EXPECT_EQ(id.header("content-type"), "text/css");
-  Response br = get(kAB, {"Accept-Encoding: br"});
+  Response br = site_->get(kAB, {"Accept-Encoding: br"});
   EXPECT_EQ(brotli_decode(br.body), ab);
-  EXPECT_EQ(get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br.header("etag")}).status, 304);
-  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css&js/one.js").status, 400);
-  EXPECT_EQ(get("/+icing/+combo/rev100/?css/a.css&css/missing.css").status, 404);
+  EXPECT_EQ(site_->get(kAB, {"Accept-Encoding: br", "If-None-Match: " + br.header("etag")}).status, 304);
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?css/a.css&js/one.js").status, 400);
+  EXPECT_EQ(site_->get("/+icing/+combo/rev100/?css/a.css&css/missing.css").status, 404);
 }
 
 TEST_F(ComboTest, PreforkChildrenAgree) {
   deploy("100");
-  start("", "prefork");
+  site_->options.mpm = "prefork";
+  start();
   std::string etag;
   std::string body;
   for (int i = 0; i < 12; ++i) {
-    Response r = get(kAB, {"Accept-Encoding: br"});
+    Response r = site_->get(kAB, {"Accept-Encoding: br"});
     ASSERT_EQ(r.status, 200);
     if (i == 0) etag = r.header("etag"), body = r.body;
     EXPECT_EQ(r.header("etag"), etag);

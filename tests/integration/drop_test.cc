@@ -303,12 +303,8 @@ TEST_F(SignedDropTest, OnlyBundlesSignedWithTheTrustedKeyAreDeployed) {
 }
 
 TEST_F(SignedDropTest, VirtualHostKeyOverAnInheritedDropDirectoryFailsTheConfigTest) {
-  HttpdOptions o;
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = site_->base_config() + site_->drop_config() +
-             "<VirtualHost *>\n  ServerName signed.example\n  LPIcingTrustedKey \"" + pub_ + "\"\n</VirtualHost>\n";
-  Httpd httpd(o);
-  auto [code, output] = httpd.config_test();
+  auto [code, output] = site_->config_test(site_->drop_config() + "<VirtualHost *>\n  ServerName signed.example\n"
+                                            "  LPIcingTrustedKey \"" + pub_ + "\"\n</VirtualHost>\n");
   EXPECT_NE(code, 0) << output;
   EXPECT_NE(output.find(site_->incoming), std::string::npos) << output;
   EXPECT_NE(output.find("signed.example"), std::string::npos) << output;
@@ -328,11 +324,7 @@ TEST(DropConfig, DeployUserIsCheckedByTheConfigTest) {
       {"LPIcingUser " + deploy_user() + " no-such-group-lpweb", "no-such-group-lpweb", true},
   };
   for (const Case& c : cases) {
-    HttpdOptions o;
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = site.base_config() + "LPIcingIncoming \"" + site.incoming + "\"\n" + c.user_line + "\n";
-    Httpd httpd(o);
-    auto [code, output] = httpd.config_test();
+    auto [code, output] = site.config_test("LPIcingIncoming \"" + site.incoming + "\"\n" + c.user_line + "\n");
     EXPECT_EQ(code != 0, c.fails) << c.user_line << "\n" << output;
     EXPECT_NE(output.find(c.expect), std::string::npos) << c.user_line << "\n" << output;
   }
@@ -342,11 +334,7 @@ TEST(DropConfig, DeployUserThatIsHttpdsOwnUserIsWarnedAbout) {
   if (geteuid() != 0) GTEST_SKIP() << "httpd runs as its own User only when started as root";
   IcingSite site;
   ASSERT_EQ(chown(site.store.c_str(), 33, 33), 0);  // www-data owns the store: only the warning remains
-  HttpdOptions o;
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = site.base_config() + "LPIcingIncoming \"" + site.incoming + "\"\nLPIcingUser www-data\n";
-  Httpd httpd(o);
-  auto [code, output] = httpd.config_test();
+  auto [code, output] = site.config_test("LPIcingIncoming \"" + site.incoming + "\"\nLPIcingUser www-data\n");
   EXPECT_EQ(code, 0) << output;
   EXPECT_NE(output.find("www-data"), std::string::npos) << output;
   EXPECT_NE(output.find("children could"), std::string::npos) << output;
@@ -356,11 +344,7 @@ TEST(DropConfig, StoreNotOwnedByTheDeployUserFailsTheConfigTest) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to give the store another owner";
   IcingSite site;
   ASSERT_EQ(chown(site.store.c_str(), 0, 0), 0);
-  HttpdOptions o;
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = site.base_config() + site.drop_config();
-  Httpd httpd(o);
-  auto [code, output] = httpd.config_test();
+  auto [code, output] = site.config_test(site.drop_config());
   EXPECT_NE(code, 0) << output;
   EXPECT_NE(output.find(site.store), std::string::npos) << output;
   EXPECT_NE(output.find("chown"), std::string::npos) << output;

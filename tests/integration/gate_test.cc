@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -20,7 +19,7 @@
 
 #include "client.h"
 #include "gate.h"
-#include "httpd.h"
+#include "icing_site.h"
 
 namespace lpweb::test {
 namespace {
@@ -30,11 +29,6 @@ using Clock = std::chrono::steady_clock;
 // A generous bound on any `lpicing wait` here: past it the tool is killed and the test
 // fails, instead of hanging until ctest's timeout.
 constexpr double kToolDeadline = 90;
-
-CommandResult tool(std::vector<std::string> args) {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  return run_command(args, kToolDeadline);
-}
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -105,59 +99,28 @@ class SilentServer {
   std::thread thread_;
 };
 
-struct WebServer {
-  std::string store;
-  std::unique_ptr<Httpd> httpd;
-  std::string status_url() const { return "http://127.0.0.1:" + std::to_string(httpd->port()) + "/lpicing-status"; }
-};
-
-class GateTest : public ::testing::Test {
+// Two web servers, each a site with a store of the tester's (the tool makes it at the
+// first deploy); the second may never get one (LPI0007).
+class GateTest : public IcingSiteTest {
  protected:
+  GateTest() : IcingSiteTest(StoreOwner::tester) {}
   void SetUp() override {
-    work_ = make_temp_dir("gate");
-    for (int i = 0; i < 2; ++i) {
-      web_[i].store = work_ + "/store" + std::to_string(i + 1);
-      HttpdOptions o;
-      o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-      o.config = "LPIcingStore \"" + web_[i].store + "\"\n<Location /lpicing-status>\n  SetHandler lpicing-status\n"
-                 "</Location>\n";
-      web_[i].httpd = std::make_unique<Httpd>(o);
-    }
-  }
-  void TearDown() override {
-    for (WebServer& w : web_) {
-      if (!w.httpd) continue;
-      w.httpd->stop();
-      auto errors = w.httpd->unexpected_errors({"LPI0007"});
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
-    }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
+    IcingSiteTest::SetUp();
+    web_[0] = site_;
+    web_[1] = &add_site("gate");
+    allowed_errors_ = {"LPI0007"};
   }
 
   void start_both() {
-    for (WebServer& w : web_) {
-      std::string error;
-      ASSERT_TRUE(w.httpd->start(&error)) << error;
-    }
+    for (IcingSite* w : web_) ASSERT_NO_FATAL_FAILURE(start(*w));
   }
 
   void deploy(int server, const std::string& rev, std::vector<std::string> extra = {}) {
-    std::string src = work_ + "/src-" + rev;
-    std::filesystem::create_directories(src + "/css");
-    write_file(src + "/css/app.css", "/* revision " + rev + " */\nbody { color: red; }\n");
-    std::string bundle = work_ + "/bundle-" + rev + ".tar.gz";
-    if (!std::filesystem::exists(bundle)) {
-      CommandResult packed = tool({"pack", src, "-r", rev, "-o", bundle});
-      ASSERT_EQ(packed.exit_code, 0) << packed.err;
-    }
-    std::vector<std::string> args = {"deploy", bundle, "--store", web_[server].store};
-    args.insert(args.end(), extra.begin(), extra.end());
-    CommandResult r = tool(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    web_[server]->deploy_revision(rev, {{"css/app.css", "/* revision " + rev + " */\nbody { color: red; }\n"}},
+                                  std::move(extra));
   }
 
-  std::string work_;
-  WebServer web_[2];
+  IcingSite* web_[2] = {};
 };
 
 TEST_F(GateTest, TimesOutWithExit4NamingOnlyTheServerThatLacksTheRevision) {
@@ -166,16 +129,17 @@ TEST_F(GateTest, TimesOutWithExit4NamingOnlyTheServerThatLacksTheRevision) {
   deploy(0, "200");
   start_both();
   auto start = Clock::now();
-  CommandResult r = tool({"wait", "--rev", "200", "--timeout", "1.5", web_[0].status_url(), web_[1].status_url()});
+  CommandResult r = run_tool({"wait", "--rev", "200", "--timeout", "1.5", web_[0]->status_url(), web_[1]->status_url()},
+                             kToolDeadline);
   double took = seconds_since(start);
   RecordProperty("seconds_to_exit", std::to_string(took));
   ASSERT_FALSE(r.timed_out) << "lpicing wait still ran " << kToolDeadline << " s later:\n" << r.err;
   EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_NE(r.err.find(web_[1].status_url() + " lacks revision 200: revision 200 absent (current is 199)"),
+  EXPECT_NE(r.err.find(web_[1]->status_url() + " lacks revision 200: revision 200 absent (current is 199)"),
             std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find(web_[0].status_url() + " lacks"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(web_[0].status_url() + " ready"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("1 of 2 servers lack revision 200: " + web_[1].status_url()), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(web_[0]->status_url() + " lacks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(web_[0]->status_url() + " ready"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 of 2 servers lack revision 200: " + web_[1]->status_url()), std::string::npos) << r.err;
   EXPECT_GE(took, 1.5) << "wait gave up before its timeout";
   EXPECT_TRUE(r.out.empty()) << "stdout is for --json only: " << r.out;
 }
@@ -188,10 +152,11 @@ TEST_F(GateTest, ReturnsOnceTheRevisionIsDeployedOnTheLastServer) {
   CommandResult r;
   auto start = Clock::now();
   std::thread waiter([&] {
-    r = tool({"wait", "--rev", "200", "--timeout", "60", "--json", web_[0].status_url(), web_[1].status_url()});
+    r = run_tool({"wait", "--rev", "200", "--timeout", "60", "--json", web_[0]->status_url(), web_[1]->status_url()},
+                 kToolDeadline);
   });
   // Deploy only after wait has asked the second server at least once.
-  auto asked = [&] { return web_[1].httpd->access_log().find("GET /lpicing-status") != std::string::npos; };
+  auto asked = [&] { return web_[1]->httpd().access_log().find("GET /lpicing-status") != std::string::npos; };
   while (!asked() && seconds_since(start) < 30) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(asked());
   deploy(1, "200");
@@ -200,8 +165,8 @@ TEST_F(GateTest, ReturnsOnceTheRevisionIsDeployedOnTheLastServer) {
   double took = seconds_since(start);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   RecordProperty("seconds_from_deploy_to_exit", std::to_string(took - deployed_at));
-  std::size_t absent = r.err.find(web_[1].status_url() + " not ready: revision 200 absent");
-  std::size_t ready = r.err.find(web_[1].status_url() + " ready: revision 200 present (2 of 2 ready");
+  std::size_t absent = r.err.find(web_[1]->status_url() + " not ready: revision 200 absent");
+  std::size_t ready = r.err.find(web_[1]->status_url() + " ready: revision 200 present (2 of 2 ready");
   EXPECT_NE(absent, std::string::npos) << r.err;
   EXPECT_NE(ready, std::string::npos) << r.err;
   EXPECT_LT(absent, ready) << r.err;
@@ -226,8 +191,9 @@ TEST_F(GateTest, UnreachableAndWrongUrlsAreNamedWithTheirReason) {
   deploy(0, "200");
   start_both();
   std::string closed = "http://127.0.0.1:" + std::to_string(free_loopback_port()) + "/lpicing-status";
-  std::string wrong = "http://127.0.0.1:" + std::to_string(web_[1].httpd->port()) + "/no-such-status";
-  CommandResult r = tool({"wait", "--rev", "200", "--timeout", "1", "--json", web_[0].status_url(), closed, wrong});
+  std::string wrong = "http://127.0.0.1:" + std::to_string(web_[1]->port()) + "/no-such-status";
+  CommandResult r = run_tool({"wait", "--rev", "200", "--timeout", "1", "--json", web_[0]->status_url(), closed, wrong},
+                             kToolDeadline);
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find(closed + " lacks revision 200: unreachable: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(wrong + " lacks revision 200: HTTP status 404"), std::string::npos) << r.err;
@@ -252,12 +218,12 @@ TEST_F(GateTest, UnreachableAndWrongUrlsAreNamedWithTheirReason) {
 
 TEST_F(GateTest, ASilentServerIsNamedUnreachableAndWaitStillEndsAtItsTimeout) {
   deploy(0, "200");
-  std::string error;
-  ASSERT_TRUE(web_[0].httpd->start(&error)) << error;
+  ASSERT_NO_FATAL_FAILURE(start(*web_[0]));
   SilentServer silent;
   const std::string silent_url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/lpicing-status";
   auto start = Clock::now();
-  CommandResult r = tool({"wait", "--rev", "200", "--timeout", "3", "--json", web_[0].status_url(), silent_url});
+  CommandResult r = run_tool({"wait", "--rev", "200", "--timeout", "3", "--json", web_[0]->status_url(), silent_url},
+                             kToolDeadline);
   double took = seconds_since(start);
   RecordProperty("seconds_to_exit", std::to_string(took));
   ASSERT_FALSE(r.timed_out) << "lpicing wait still ran " << kToolDeadline << " s later:\n" << r.err;
@@ -265,11 +231,12 @@ TEST_F(GateTest, ASilentServerIsNamedUnreachableAndWaitStillEndsAtItsTimeout) {
   EXPECT_GE(took, 3.0) << "wait gave up before its timeout";
   EXPECT_GT(silent.accepted(), 0) << "wait never connected to the silent server";
   EXPECT_GT(silent.bytes_read(), 0) << "wait never sent its request";
-  EXPECT_NE(r.err.find(web_[0].status_url() + " ready: revision 200 present"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find(web_[0].status_url() + " lacks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(web_[0]->status_url() + " ready: revision 200 present"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(web_[0]->status_url() + " lacks"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(silent_url + " lacks revision 200: unreachable: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1 of 2 servers lack revision 200: " + silent_url + "\n"), std::string::npos) << r.err;
 
+  std::string error;
   auto json = lpicing::parse_json(r.out, &error);
   ASSERT_TRUE(json) << error << "\n" << r.out;
   const auto& servers = json->get("servers")->array;
@@ -283,9 +250,10 @@ TEST_F(GateTest, CurrentFlagWaitsForTheRevisionToBeCurrent) {
   deploy(0, "199");
   deploy(0, "200", {"--no-activate"});
   start_both();
-  CommandResult present = tool({"wait", "--rev", "200", "--timeout", "5", web_[0].status_url()});
+  CommandResult present = run_tool({"wait", "--rev", "200", "--timeout", "5", web_[0]->status_url()}, kToolDeadline);
   EXPECT_EQ(present.exit_code, 0) << present.err;
-  CommandResult current = tool({"wait", "--rev", "200", "--current", "--timeout", "0.5", web_[0].status_url()});
+  CommandResult current =
+      run_tool({"wait", "--rev", "200", "--current", "--timeout", "0.5", web_[0]->status_url()}, kToolDeadline);
   EXPECT_EQ(current.exit_code, 4) << current.err;
   EXPECT_NE(current.err.find("present but not current (current is 199)"), std::string::npos) << current.err;
 }
@@ -298,7 +266,7 @@ TEST(GateUsage, BadArgumentsExit64WithAUsageLine) {
            {"wait", "--rev", "1", "--timeout", "soon", "http://127.0.0.1:1/lpicing-status"},
            {"wait", "--rev", "1", "web1/lpicing-status"},
            {"wait", "--rev", "1", "--store", "/tmp", "http://127.0.0.1:1/lpicing-status"}}) {
-    CommandResult r = tool(args);
+    CommandResult r = run_tool(args, kToolDeadline);
     EXPECT_EQ(r.exit_code, 64) << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find("usage: lpicing"), std::string::npos) << r.err;
   }

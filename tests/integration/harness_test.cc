@@ -25,18 +25,6 @@
 namespace lpweb::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-template <typename F>
-bool eventually(F condition, double seconds) {
-  auto start = Clock::now();
-  while (!condition()) {
-    if (std::chrono::duration<double>(Clock::now() - start).count() > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
-  return true;
-}
-
 // The pids whose parent is `parent`, from /proc.
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
@@ -131,27 +119,19 @@ TEST(HarnessTest, AStopThatNeedsSigkillFailsTheTest) {
 
 TEST(HarnessTest, AToolRunOutlivingHttpdFailsTheTestNamingIt) {
   LPWEB_SKIP_WITHOUT_LPICING();
-  std::string work = make_temp_dir("harness");
   // The watcher runs the tool as the deploy user, who owns the store and the drop directory.
-  std::string incoming = work + "/incoming", store = work + "/store", started = incoming + "/.tool-started";
-  mkdir(incoming.c_str(), 0755);
-  mkdir(store.c_str(), 0755);
-  chown_to_deploy_user(incoming);
-  chown_to_deploy_user(store);
+  IcingSite site("harness");
+  std::string started = site.incoming + "/.tool-started";
   // A stand-in for `lpicing ingest` stuck on a slow disk: deaf to SIGTERM, never done.
-  std::string tool = work + "/stuck-tool";
-  write_file(tool, "#!/bin/sh\ntrap '' TERM HUP\necho $$ > " + started + "\nexec sleep 300\n");
-  chmod(tool.c_str(), 0755);
-  HttpdOptions o;
-  o.group_deadline_seconds = 2;
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = "LPIcingStore \"" + store + "\"\nLPIcingIncoming \"" + incoming + "\"\nLPIcingUser " + deploy_user() +
-             "\nLPIcingTool " + tool + "\n";
-  Httpd httpd(o);
+  site.tool = site.dir + "/stuck-tool";
+  write_file(site.tool, "#!/bin/sh\ntrap '' TERM HUP\necho $$ > " + started + "\nexec sleep 300\n");
+  chmod(site.tool.c_str(), 0755);
+  site.options.group_deadline_seconds = 2;
   std::string error;
-  ASSERT_TRUE(httpd.start(&error)) << error;
+  ASSERT_TRUE(site.start(site.drop_config(), &error)) << error;
+  Httpd& httpd = site.httpd();
   pid_t group = httpd.pid();
-  write_file(incoming + "/bundle.tar.gz", "not even a bundle");
+  write_file(site.incoming + "/bundle.tar.gz", "not even a bundle");
   ASSERT_TRUE(eventually([&] { return std::filesystem::exists(started) && !read_file(started).empty(); }, 30))
       << httpd.error_log();
 
@@ -164,7 +144,6 @@ TEST(HarnessTest, AToolRunOutlivingHttpdFailsTheTestNamingIt) {
   EXPECT_EQ(errno, ESRCH);
   std::vector<std::string> errors = httpd.unexpected_errors({"LPI0007"});
   EXPECT_TRUE(errors.empty()) << errors.front();
-  if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work);
 }
 
 TEST(HarnessTest, TraceModeRaisesEveryLoadedModuleOfOursToTrace8) {

@@ -13,12 +13,10 @@
 #include "client.h"
 #include "crypto.h"
 #include "decode.h"
-#include "httpd.h"
+#include "icing_site.h"
 
 namespace lpweb::test {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 std::string css_for(const std::string& marker) {
   std::string css = "/* " + marker + " */\n";
@@ -37,91 +35,25 @@ std::string etag_of(const std::string& bytes) {
   return "\"" + lpicing::to_hex(lpicing::sha256_of(bytes)).substr(0, 32) + "\"";
 }
 
-// Polls `condition` until it holds or `seconds` pass.
-template <typename F>
-bool eventually(F condition, double seconds) {
-  auto start = Clock::now();
-  while (!condition()) {
-    if (std::chrono::duration<double>(Clock::now() - start).count() > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
-  return true;
+// The source tree of revision `rev`: every file names the revision.
+Files files_of(const std::string& rev) {
+  std::string png = "\x89PNG\r\n\x1a\n" + rev;
+  for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131 + rev.size()) & 0xff));
+  return {{"css/app.css", css_for("revision " + rev)},
+          {"js/app.js", js_for(rev)},
+          {"img/logo.png", png},
+          {"hello world.txt", "hello from " + rev + "\n"},
+          {".hidden", "hidden " + rev + "\n"}};
 }
 
-CommandResult tool(std::vector<std::string> args) {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  return run_command(args);
-}
-
-class IcingTest : public ::testing::Test {
+// The store is the tester's: the tool makes it at the first deploy and never changes
+// user, the path a release script run as root takes.
+class IcingTest : public IcingSiteTest {
  protected:
-  void SetUp() override {
-    work_ = make_temp_dir("icing");
-    store_ = work_ + "/store";
-    incoming_ = work_ + "/incoming";
-    mkdir(incoming_.c_str(), 0755);
-  }
-  void TearDown() override {
-    if (httpd_) {
-      httpd_->stop();
-      auto errors = httpd_->unexpected_errors(allowed_errors_);
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
-    }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
-  }
-
-  // A source tree for revision `rev` whose files name the revision.
-  std::string make_source(const std::string& rev) {
-    std::string src = work_ + "/src-" + rev;
-    std::filesystem::create_directories(src + "/css");
-    std::filesystem::create_directories(src + "/js");
-    std::filesystem::create_directories(src + "/img");
-    write_file(src + "/css/app.css", css_for("revision " + rev));
-    write_file(src + "/js/app.js", js_for(rev));
-    std::string png = "\x89PNG\r\n\x1a\n" + rev;
-    for (int i = 0; i < 300; ++i) png.push_back(static_cast<char>((i * 131 + rev.size()) & 0xff));
-    write_file(src + "/img/logo.png", png);
-    write_file(src + "/hello world.txt", "hello from " + rev + "\n");
-    write_file(src + "/.hidden", "hidden " + rev + "\n");
-    return src;
-  }
-
-  std::string pack(const std::string& rev) {
-    std::string out = work_ + "/bundle-" + rev + ".tar.gz";
-    CommandResult r = tool({"pack", make_source(rev), "-r", rev, "-o", out});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return out;
-  }
-
+  IcingTest() : IcingSiteTest(StoreOwner::tester) {}
   void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"deploy", pack(rev), "--store", store_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    CommandResult r = tool(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    site_->deploy_revision(rev, files_of(rev), std::move(extra));
   }
-
-  void start(const std::string& extra_config = "", std::vector<std::string> httpd_modules = {}) {
-    HttpdOptions o;
-    o.httpd_modules = std::move(httpd_modules);
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n"
-               "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n" + extra_config;
-    httpd_ = std::make_unique<Httpd>(o);
-    std::string error;
-    ASSERT_TRUE(httpd_->start(&error)) << error;
-  }
-
-  Response get(const std::string& target, std::vector<std::string> headers = {}, const std::string& method = "GET") {
-    Request req;
-    req.target = target;
-    req.headers = std::move(headers);
-    req.method = method;
-    return fetch(httpd_->port(), req);
-  }
-
-  std::string work_, store_, incoming_;
-  std::unique_ptr<Httpd> httpd_;
-  std::vector<std::string> allowed_errors_;
 };
 
 // ---- one asset, every header ------------------------------------------------------
@@ -129,7 +61,7 @@ class IcingTest : public ::testing::Test {
 TEST_F(IcingTest, VersionedAssetCarriesImmutableCachingAndStrongETag) {
   deploy("100");
   start();
-  Response r = get("/+icing/rev100/css/app.css");
+  Response r = site_->get("/+icing/rev100/css/app.css");
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.body, css_for("revision 100"));
   EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
@@ -144,15 +76,15 @@ TEST_F(IcingTest, VersionedAssetCarriesImmutableCachingAndStrongETag) {
 TEST_F(IcingTest, ContentTypeComesFromHttpdMimeTypes) {
   deploy("100");
   start();
-  EXPECT_EQ(get("/+icing/rev100/img/logo.png").header("content-type"), "image/png");
-  EXPECT_EQ(get("/+icing/rev100/js/app.js").header("content-type"), "text/javascript");
-  EXPECT_EQ(get("/+icing/rev100/hello%20world.txt").header("content-type"), "text/plain");
+  EXPECT_EQ(site_->get("/+icing/rev100/img/logo.png").header("content-type"), "image/png");
+  EXPECT_EQ(site_->get("/+icing/rev100/js/app.js").header("content-type"), "text/javascript");
+  EXPECT_EQ(site_->get("/+icing/rev100/hello%20world.txt").header("content-type"), "text/plain");
 }
 
 TEST_F(IcingTest, BrotliChosenWhenAccepted) {
   deploy("100");
   start();
-  Response r = get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip, deflate, br"});
+  Response r = site_->get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip, deflate, br"});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-encoding"), "br");
   EXPECT_EQ(brotli_decode(r.body), css_for("revision 100"));
@@ -166,10 +98,10 @@ TEST_F(IcingTest, BrotliChosenWhenAccepted) {
 TEST_F(IcingTest, QValuesDecide) {
   deploy("100");
   start();
-  Response gz = get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0.5, gzip;q=1"});
+  Response gz = site_->get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0.5, gzip;q=1"});
   EXPECT_EQ(gz.header("content-encoding"), "gzip");
   EXPECT_EQ(gzip_decode(gz.body), css_for("revision 100"));
-  Response none = get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0, gzip;q=0"});
+  Response none = site_->get("/+icing/rev100/css/app.css", {"Accept-Encoding: br;q=0, gzip;q=0"});
   EXPECT_EQ(none.header_count("content-encoding"), 0);
   EXPECT_EQ(none.body, css_for("revision 100"));
 }
@@ -177,7 +109,7 @@ TEST_F(IcingTest, QValuesDecide) {
 TEST_F(IcingTest, AssetWithoutVariantsHasNoVaryAndIgnoresIdentityQZero) {
   deploy("100");
   start();
-  Response r = get("/+icing/rev100/img/logo.png", {"Accept-Encoding: br, identity;q=0"});
+  Response r = site_->get("/+icing/rev100/img/logo.png", {"Accept-Encoding: br, identity;q=0"});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header_count("vary"), 0);
   EXPECT_EQ(r.header_count("content-encoding"), 0);
@@ -186,25 +118,25 @@ TEST_F(IcingTest, AssetWithoutVariantsHasNoVaryAndIgnoresIdentityQZero) {
 TEST_F(IcingTest, IfNoneMatchGives304) {
   deploy("100");
   start();
-  std::string etag = get("/+icing/rev100/css/app.css").header("etag");
-  Response r = get("/+icing/rev100/css/app.css", {"If-None-Match: " + etag});
+  std::string etag = site_->get("/+icing/rev100/css/app.css").header("etag");
+  Response r = site_->get("/+icing/rev100/css/app.css", {"If-None-Match: " + etag});
   EXPECT_EQ(r.status, 304);
   EXPECT_EQ(r.body, "");
   EXPECT_EQ(r.header("etag"), etag);
-  EXPECT_EQ(get("/+icing/rev100/css/app.css", {"If-None-Match: \"other\""}).status, 200);
+  EXPECT_EQ(site_->get("/+icing/rev100/css/app.css", {"If-None-Match: \"other\""}).status, 200);
 }
 
 TEST_F(IcingTest, IfModifiedSinceGives304) {
   deploy("100");
   start();
-  std::string lm = get("/+icing/rev100/img/logo.png").header("last-modified");
-  EXPECT_EQ(get("/+icing/rev100/img/logo.png", {"If-Modified-Since: " + lm}).status, 304);
+  std::string lm = site_->get("/+icing/rev100/img/logo.png").header("last-modified");
+  EXPECT_EQ(site_->get("/+icing/rev100/img/logo.png", {"If-Modified-Since: " + lm}).status, 304);
 }
 
 TEST_F(IcingTest, RangeIsServedByHttpd) {
   deploy("100");
   start();
-  Response r = get("/+icing/rev100/css/app.css", {"Range: bytes=3-12"});
+  Response r = site_->get("/+icing/rev100/css/app.css", {"Range: bytes=3-12"});
   EXPECT_EQ(r.status, 206);
   EXPECT_EQ(r.body, css_for("revision 100").substr(3, 10));
   EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
@@ -213,7 +145,7 @@ TEST_F(IcingTest, RangeIsServedByHttpd) {
 TEST_F(IcingTest, HeadHasLengthButNoBody) {
   deploy("100");
   start();
-  RawResponse r = raw_request(httpd_->port(), "HEAD /+icing/rev100/js/app.js HTTP/1.1\r\nHost: localhost\r\n"
+  RawResponse r = raw_request(site_->port(), "HEAD /+icing/rev100/js/app.js HTTP/1.1\r\nHost: localhost\r\n"
                                               "Connection: close\r\n\r\n");
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.header("content-length"), std::to_string(js_for("100").size()));
@@ -227,7 +159,7 @@ TEST_F(IcingTest, PostIsNotAllowed) {
   req.method = "POST";
   req.target = "/+icing/rev100/js/app.js";
   req.body = "x";
-  Response r = fetch(httpd_->port(), req);
+  Response r = fetch(site_->port(), req);
   EXPECT_EQ(r.status, 405);
   EXPECT_NE(r.header("allow").find("GET"), std::string::npos) << r.header("allow");
 }
@@ -237,7 +169,7 @@ TEST_F(IcingTest, PostIsNotAllowed) {
 TEST_F(IcingTest, UnversionedUrlServesCurrentWithShortMaxAge) {
   deploy("100");
   start("LPIcingCurrentMaxAge 120\n");
-  Response r = get("/+icing/css/app.css");
+  Response r = site_->get("/+icing/css/app.css");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body, css_for("revision 100"));
   EXPECT_EQ(r.header("cache-control"), "public, max-age=120");
@@ -247,7 +179,7 @@ TEST_F(IcingTest, UnknownRevisionOrFileIs404NoStore) {
   deploy("100");
   start();
   for (const char* t : {"/+icing/rev999/css/app.css", "/+icing/rev100/css/missing.css", "/+icing/missing.css"}) {
-    Response r = get(t);
+    Response r = site_->get(t);
     EXPECT_EQ(r.status, 404) << t;
     EXPECT_EQ(r.header("cache-control"), "no-store") << t;
   }
@@ -257,41 +189,41 @@ TEST_F(IcingTest, OldRevisionStillServedAfterNewOneIsActivated) {
   deploy("100");
   start();
   deploy("101");
-  EXPECT_EQ(get("/+icing/rev100/css/app.css").body, css_for("revision 100"));
-  EXPECT_EQ(get("/+icing/rev101/css/app.css").body, css_for("revision 101"));
-  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
+  EXPECT_EQ(site_->get("/+icing/rev100/css/app.css").body, css_for("revision 100"));
+  EXPECT_EQ(site_->get("/+icing/rev101/css/app.css").body, css_for("revision 101"));
+  EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 101"));
 }
 
 TEST_F(IcingTest, NoActivateLeavesCurrentAlone) {
   deploy("100");
   start();
   deploy("101", {"--no-activate"});
-  EXPECT_EQ(get("/+icing/rev101/css/app.css").status, 200);
-  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
+  EXPECT_EQ(site_->get("/+icing/rev101/css/app.css").status, 200);
+  EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 100"));
 }
 
 TEST_F(IcingTest, ActivateRollsBackAndForward) {
   deploy("100");
   deploy("101");
   start();
-  ASSERT_EQ(tool({"activate", "100", "--store", store_}).exit_code, 0);
-  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 100"));
-  ASSERT_EQ(tool({"activate", "101", "--store", store_}).exit_code, 0);
-  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
-  CommandResult unknown = tool({"activate", "555", "--store", store_});
+  ASSERT_EQ(run_tool({"activate", "100", "--store", site_->store}).exit_code, 0);
+  EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 100"));
+  ASSERT_EQ(run_tool({"activate", "101", "--store", site_->store}).exit_code, 0);
+  EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 101"));
+  CommandResult unknown = run_tool({"activate", "555", "--store", site_->store});
   EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_EQ(get("/+icing/css/app.css").body, css_for("revision 101"));
+  EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 101"));
 }
 
 TEST_F(IcingTest, PrunedRevisionIs404) {
   deploy("100");
   start();
-  ASSERT_EQ(get("/+icing/rev100/css/app.css").status, 200);  // cached in a child
+  ASSERT_EQ(site_->get("/+icing/rev100/css/app.css").status, 200);  // cached in a child
   deploy("101");
   deploy("102");
   // Within the one-hour grace nothing may be pruned; remove by hand as an old revision would be.
-  remove_tree(store_ + "/revisions/100");
-  Response r = get("/+icing/rev100/css/app.css");
+  remove_tree(site_->store + "/revisions/100");
+  Response r = site_->get("/+icing/rev100/css/app.css");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.header("cache-control"), "no-store");
 }
@@ -309,7 +241,7 @@ TEST_F(IcingTest, EachResponseComesWhollyFromOneRevisionWhileCurrentFlips) {
       while (flipping) {
         // Half the clients ask for the current revision, half pin one.
         std::string target = t % 2 ? "/+icing/css/app.css" : "/+icing/rev10" + std::to_string(t / 2) + "/css/app.css";
-        Response r = get(target, {"Accept-Encoding: identity"});
+        Response r = site_->get(target, {"Accept-Encoding: identity"});
         bool whole = r.status == 200 && (r.body == css[0] || r.body == css[1]) && r.header("etag") == etag_of(r.body);
         if (t % 2 == 0) whole = whole && r.body == css[t / 2];
         ++served;
@@ -317,7 +249,7 @@ TEST_F(IcingTest, EachResponseComesWhollyFromOneRevisionWhileCurrentFlips) {
       }
     });
   for (int i = 0; i < 30; ++i)
-    ASSERT_EQ(tool({"activate", i % 2 ? "101" : "100", "--store", store_}).exit_code, 0);
+    ASSERT_EQ(run_tool({"activate", i % 2 ? "101" : "100", "--store", site_->store}).exit_code, 0);
   flipping = false;
   for (auto& c : clients) c.join();
   EXPECT_GT(served.load(), 30);
@@ -330,7 +262,7 @@ TEST_F(IcingTest, TraversalNeverLeavesTheRevision) {
   deploy("100");
   deploy("101");
   start();
-  write_file(httpd_->path("htdocs/secret.txt"), "TOP-SECRET\n");
+  write_file(site_->httpd().path("htdocs/secret.txt"), "TOP-SECRET\n");
   const std::string rev101_css = css_for("revision 101");
   for (const char* t :
        {"/+icing/rev100/../rev101/css/app.css", "/+icing/rev100/%2e%2e/rev101/css/app.css",
@@ -340,7 +272,7 @@ TEST_F(IcingTest, TraversalNeverLeavesTheRevision) {
         "/+icing/rev100/css/app.css%00.txt", "/+icing/rev100/%00", "/+icing/rev100/%%32%65%%32%65/INDEX",
         "/+icing/rev100/%252e%252e/INDEX", "/+icing/rev100/../../htdocs/secret.txt", "/+icing/rev100/css/../../INDEX",
         "/+icing/rev100//etc/passwd", "/+icing/rev100/%2Fetc%2Fpasswd"}) {
-    RawResponse r = raw_request(httpd_->port(), std::string("GET ") + t + " HTTP/1.1\r\nHost: localhost\r\n"
+    RawResponse r = raw_request(site_->port(), std::string("GET ") + t + " HTTP/1.1\r\nHost: localhost\r\n"
                                                 "Connection: close\r\n\r\n");
     EXPECT_TRUE(r.status == 400 || r.status == 404) << t << " gave " << r.status;
     EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << t;
@@ -358,7 +290,7 @@ TEST_F(IcingTest, DirectoriesMetadataAndHiddenFilesAre404) {
                         "/+icing/rev100/SHA256SUMS", "/+icing/rev100/REVISION", "/+icing/rev100/INDEX",
                         "/+icing/rev100/.hidden", "/+icing/.hidden", "/+icing/", "/+icing", "/+icing/revisions/100/INDEX",
                         "/+icing/rev100/files/css/app.css", "/+icing/current/css/app.css"}) {
-    Response r = get(t);
+    Response r = site_->get(t);
     EXPECT_EQ(r.status, 404) << t;
     EXPECT_EQ(r.header("cache-control"), "no-store") << t;
   }
@@ -367,30 +299,25 @@ TEST_F(IcingTest, DirectoriesMetadataAndHiddenFilesAre404) {
 TEST_F(IcingTest, ConfiguredPrefixIsUsedAndOtherUrlsAreLeftAlone) {
   deploy("100");
   start("LPIcingPrefix /static/\n");
-  EXPECT_EQ(get("/static/rev100/js/app.js").status, 200);
-  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 404);
-  EXPECT_EQ(get("/staticx/rev100/js/app.js").status, 404);
-  Response index = get("/");
+  EXPECT_EQ(site_->get("/static/rev100/js/app.js").status, 200);
+  EXPECT_EQ(site_->get("/+icing/rev100/js/app.js").status, 404);
+  EXPECT_EQ(site_->get("/staticx/rev100/js/app.js").status, 404);
+  Response index = site_->get("/");
   EXPECT_EQ(index.status, 200);
   EXPECT_NE(index.body.find("production"), std::string::npos);
 }
 
 TEST_F(IcingTest, RewriteLoadedFirstCannotTakeThePrefix) {
   deploy("100");
-  HttpdOptions o;
-  o.httpd_modules = {"rewrite"};  // loaded before mod_lpicing by the harness
-  o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-  o.config = "LPIcingStore \"" + store_ + "\"\nRewriteEngine On\nRewriteRule ^/\\+icing/ - [F]\n";
-  httpd_ = std::make_unique<Httpd>(o);
-  std::string error;
-  ASSERT_TRUE(httpd_->start(&error)) << error;
-  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 200);
+  site_->options.httpd_modules = {"rewrite"};  // loaded before mod_lpicing by the harness
+  start("RewriteEngine On\nRewriteRule ^/\\+icing/ - [F]\n");
+  EXPECT_EQ(site_->get("/+icing/rev100/js/app.js").status, 200);
 }
 
 TEST_F(IcingTest, AddHandlerCannotRunAnAsset) {
   deploy("100");
   start("AddHandler lpweb-nonexistent-handler .js\n");
-  Response r = get("/+icing/rev100/js/app.js");
+  Response r = site_->get("/+icing/rev100/js/app.js");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, js_for("100"));
 }
@@ -401,15 +328,15 @@ TEST_F(IcingTest, QuickHandlerServesBeforeLocationRulesAndOffRestoresThem) {
   deploy("100");
   const std::string deny = "<Location \"/+icing/\">\n  Require all denied\n</Location>\n";
   start(deny);
-  Response quick = get("/+icing/rev100/js/app.js");
+  Response quick = site_->get("/+icing/rev100/js/app.js");
   EXPECT_EQ(quick.status, 200);
   EXPECT_EQ(quick.body, js_for("100"));
-  httpd_->stop();
-  EXPECT_TRUE(httpd_->unexpected_errors({}).empty());
+  site_->httpd().stop();
+  EXPECT_TRUE(site_->httpd().unexpected_errors({}).empty());
   allowed_errors_ = {"AH01630"};  // mod_authz_core logs the refusal at error level
   start(deny + "LPIcingQuickHandler Off\n");
-  EXPECT_EQ(get("/+icing/rev100/js/app.js").status, 403);
-  EXPECT_EQ(get("/+icing/js/app.js").status, 403);
+  EXPECT_EQ(site_->get("/+icing/rev100/js/app.js").status, 403);
+  EXPECT_EQ(site_->get("/+icing/js/app.js").status, 403);
 }
 
 // Debian's stock mod_deflate config runs through mod_filter, whose filter has
@@ -417,15 +344,16 @@ TEST_F(IcingTest, QuickHandlerServesBeforeLocationRulesAndOffRestoresThem) {
 // (without it every compressible asset crashed the child).
 TEST_F(IcingTest, FiltersAddedByTypeWorkOnTheQuickPath) {
   deploy("100");
-  start("AddOutputFilterByType DEFLATE text/css text/plain application/javascript\n", {"filter", "deflate"});
-  Response plain = get("/+icing/rev100/css/app.css");
+  site_->options.httpd_modules = {"filter", "deflate"};
+  start("AddOutputFilterByType DEFLATE text/css text/plain application/javascript\n");
+  Response plain = site_->get("/+icing/rev100/css/app.css");
   EXPECT_EQ(plain.status, 200);
   EXPECT_EQ(plain.body, css_for("revision 100"));
-  Response gz = get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip"});
+  Response gz = site_->get("/+icing/rev100/css/app.css", {"Accept-Encoding: gzip"});
   EXPECT_EQ(gz.status, 200);
   EXPECT_EQ(gz.header("content-encoding"), "gzip");
   EXPECT_EQ(gzip_decode(gz.body), css_for("revision 100"));
-  Response txt = get("/+icing/rev100/hello%20world.txt", {"Accept-Encoding: gzip"});
+  Response txt = site_->get("/+icing/rev100/hello%20world.txt", {"Accept-Encoding: gzip"});
   EXPECT_EQ(txt.status, 200);
 }
 
@@ -435,12 +363,12 @@ TEST_F(IcingTest, StatusReportsCurrentAndEveryRevision) {
   deploy("100");
   deploy("101");
   start();
-  Response r = get("/lpicing-status");
+  Response r = site_->get("/lpicing-status");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_NE(r.body.find("\"current\": \"101\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"revision\": \"100\""), std::string::npos) << r.body;
-  std::string sums = lpicing::to_hex(lpicing::sha256_of(read_file(store_ + "/revisions/100/SHA256SUMS")));
+  std::string sums = lpicing::to_hex(lpicing::sha256_of(read_file(site_->store + "/revisions/100/SHA256SUMS")));
   EXPECT_NE(r.body.find("\"sha256sums\": \"" + sums + "\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"files\": 4"), std::string::npos) << r.body;
 }

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
@@ -14,15 +13,10 @@
 
 #include "client.h"
 #include "gate.h"
-#include "httpd.h"
+#include "icing_site.h"
 
 namespace lpweb::test {
 namespace {
-
-CommandResult tool(std::vector<std::string> args) {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  return run_command(args);
-}
 
 std::string css_for(const std::string& rev) {
   std::string css = "/* revision " + rev + " */\n";
@@ -36,63 +30,26 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-class ObservabilityTest : public ::testing::Test {
+// The store is the tester's: the tool makes it at the first deploy.
+class ObservabilityTest : public IcingSiteTest {
  protected:
-  void SetUp() override {
-    work_ = make_temp_dir("observe");
-    store_ = work_ + "/store";
-  }
-  void TearDown() override {
-    if (httpd_) {
-      httpd_->stop();
-      auto errors = httpd_->unexpected_errors();
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
-    }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
-  }
-
-  void deploy(const std::string& rev) {
-    std::string src = work_ + "/src-" + rev;
-    std::filesystem::create_directories(src + "/css");
-    write_file(src + "/css/app.css", css_for(rev));
-    std::string bundle = work_ + "/" + rev + ".tar.gz";
-    CommandResult packed = tool({"pack", src, "-r", rev, "-o", bundle});
-    ASSERT_EQ(packed.exit_code, 0) << packed.err;
-    CommandResult deployed = tool({"deploy", bundle, "--store", store_});
-    ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
-  }
-
-  HttpdOptions options(const std::string& extra = "") {
-    HttpdOptions o;
-    o.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}};
-    o.config = "LPIcingStore \"" + store_ + "\"\n<Location /lpicing-status>\n  SetHandler lpicing-status\n"
-               "</Location>\n" + extra;
-    return o;
-  }
-
-  void start(HttpdOptions o) {
-    httpd_ = std::make_unique<Httpd>(std::move(o));
-    std::string error;
-    ASSERT_TRUE(httpd_->start(&error)) << error;
-  }
+  ObservabilityTest() : IcingSiteTest(StoreOwner::tester) {}
+  void deploy(const std::string& rev) { site_->deploy_revision(rev, {{"css/app.css", css_for(rev)}}); }
 
   // The status once `total` icing requests are counted. A request is counted
   // when httpd logs it, just after its response went out, so poll.
   Response status_after(int total, const std::string& query = "") {
     auto start = std::chrono::steady_clock::now();
     for (;;) {
-      Response json = get(httpd_->port(), "localhost", "/lpicing-status");
+      Response json = get(site_->port(), "localhost", "/lpicing-status");
       auto v = lpicing::parse_json(json.body);
       const lpicing::JsonValue* counted = v ? v->get("requests_total") : nullptr;
       if ((counted && counted->number >= total) ||
           std::chrono::steady_clock::now() - start > std::chrono::seconds(10))
-        return query.empty() ? json : get(httpd_->port(), "localhost", "/lpicing-status" + query);
+        return query.empty() ? json : get(site_->port(), "localhost", "/lpicing-status" + query);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-
-  std::string work_, store_;
-  std::unique_ptr<Httpd> httpd_;
 };
 
 // One request of each outcome the module serves, on a kept-alive connection.
@@ -116,11 +73,10 @@ std::vector<Outcome> outcomes(const std::string& etag) {
 
 TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren) {
   deploy("100");
-  HttpdOptions o = options();
-  o.mpm = "prefork";
-  o.mpm_settings = "StartServers 3\nMinSpareServers 3\nMaxSpareServers 5\nMaxRequestWorkers 8";
-  start(o);
-  Response first = get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css");
+  site_->options.mpm = "prefork";
+  site_->options.mpm_settings = "StartServers 3\nMinSpareServers 3\nMaxSpareServers 5\nMaxRequestWorkers 8";
+  start();
+  Response first = get(site_->port(), "localhost", "/+icing/rev100/css/app.css");
   std::string etag = first.header("etag");
   ASSERT_FALSE(etag.empty());
 
@@ -129,7 +85,7 @@ TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren)
   std::map<int, int> expected{{200, 1}};  // the request for the ETag above
   std::uint64_t body_bytes = first.body.size();
   std::vector<std::unique_ptr<RawConnection>> conns;
-  for (int c = 0; c < kConnections; ++c) conns.push_back(std::make_unique<RawConnection>(httpd_->port()));
+  for (int c = 0; c < kConnections; ++c) conns.push_back(std::make_unique<RawConnection>(site_->port()));
   for (int round = 0; round < kRounds; ++round) {
     for (auto& conn : conns) {
       for (const Outcome& outcome : outcomes(etag)) {
@@ -147,7 +103,7 @@ TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren)
     Request range;
     range.target = "/+icing/rev100/css/app.css";
     range.headers = {"Range: bytes=999999-"};
-    Response r = fetch(httpd_->port(), range);
+    Response r = fetch(site_->port(), range);
     ASSERT_EQ(r.status, 416) << r.error;
     expected[416]++;
     body_bytes += r.body.size();
@@ -192,9 +148,9 @@ TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren)
   EXPECT_EQ(values["lpicing_revisions"], "1");
   EXPECT_EQ(values["lpicing_revision_files{revision=\"100\"}"], "1");
 
-  httpd_->stop();
+  site_->httpd().stop();
   std::set<std::string> pids;
-  std::istringstream log(httpd_->access_log());
+  std::istringstream log(site_->httpd().access_log());
   for (std::string line; std::getline(log, line);) {
     if (line.find("/+icing/") == std::string::npos) continue;
     std::istringstream fields(line);
@@ -202,27 +158,27 @@ TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren)
     fields >> host >> pid;
     pids.insert(pid);
   }
-  EXPECT_GE(pids.size(), 3u) << "requests were not spread over children:\n" << httpd_->access_log();
+  EXPECT_GE(pids.size(), 3u) << "requests were not spread over children:\n" << site_->httpd().access_log();
 }
 
 TEST_F(ObservabilityTest, CountersSurviveAGracefulRestart) {
   deploy("100");
-  start(options());
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
+  start();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(get(site_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
   std::string error;
-  ASSERT_TRUE(httpd_->graceful(&error)) << error;
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
+  ASSERT_TRUE(site_->httpd().graceful(&error)) << error;
+  ASSERT_EQ(get(site_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
   Response prom = status_after(4, "?format=prometheus");
   EXPECT_NE(prom.body.find("lpicing_requests_total{status=\"200\"} 4\n"), std::string::npos) << prom.body;
 }
 
 TEST_F(ObservabilityTest, RequestsOutsideThePrefixAreNotCounted) {
   deploy("100");
-  start(options());
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/not-icing.css").status, 404);
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/+icingx/a.css").status, 404);
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/lpicing-status").status, 200);
+  start();
+  ASSERT_EQ(get(site_->port(), "localhost", "/not-icing.css").status, 404);
+  ASSERT_EQ(get(site_->port(), "localhost", "/+icingx/a.css").status, 404);
+  ASSERT_EQ(get(site_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
+  ASSERT_EQ(get(site_->port(), "localhost", "/lpicing-status").status, 200);
   Response json = status_after(1);
   EXPECT_NE(json.body.find("\"requests_total\": 1, \"bytes_sent\": " + std::to_string(css_for("100").size()) + "}"),
             std::string::npos) << json.body;
@@ -231,11 +187,10 @@ TEST_F(ObservabilityTest, RequestsOutsideThePrefixAreNotCounted) {
 TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
   LPWEB_SKIP_WITHOUT_LPEDGE();
   deploy("100");
-  HttpdOptions o = options("LPEdgeRedirect edge.example.net example.net\nLPEdgeExempt /health\n");
-  o.own_modules.push_back({"lpedge_module", LPWEB_MOD_LPEDGE});
-  o.log_level = "warn lpicing:debug lpedge:debug";
-  start(o);
-  int port = httpd_->port();
+  site_->options.own_modules = {{"lpicing_module", LPWEB_MOD_LPICING}, {"lpedge_module", LPWEB_MOD_LPEDGE}};
+  site_->options.log_level = "warn lpicing:debug lpedge:debug";
+  start("LPEdgeRedirect edge.example.net example.net\nLPEdgeExempt /health\n");
+  int port = site_->port();
   Request br;
   br.target = "/+icing/rev100/css/app.css";
   br.headers = {"Accept-Encoding: br"};
@@ -245,14 +200,14 @@ TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
   ASSERT_EQ(get(port, "localhost", "/+icing/rev7/css/app.css").status, 404);
   ASSERT_EQ(get(port, "bugs.edge.example.net", "/a/b?c=1").status, 301);
   get(port, "edge.example.net", "/health");
-  httpd_->stop();
-  std::string log = httpd_->error_log();
+  site_->httpd().stop();
+  std::string log = site_->httpd().error_log();
 
   EXPECT_EQ(count_of(log, "LPI0103: /+icing/rev100/css/app.css: versioned revision 100, file css/app.css, br "
-                          "variant (Accept-Encoding: br), serving " + store_ + "/revisions/100/files/css/app.css.br"),
+                          "variant (Accept-Encoding: br), serving " + site_->store + "/revisions/100/files/css/app.css.br"),
             1) << log;
   EXPECT_EQ(count_of(log, "LPI0103: /+icing/css/app.css: current revision 100, file css/app.css, identity variant "
-                          "(Accept-Encoding: none), serving " + store_ + "/revisions/100/files/css/app.css\n"),
+                          "(Accept-Encoding: none), serving " + site_->store + "/revisions/100/files/css/app.css\n"),
             1) << log;
   EXPECT_EQ(count_of(log, "LPI0102: /+icing/rev100/css/nope.css: no such file in revision 100: 404"), 1) << log;
   EXPECT_EQ(count_of(log, "LPI0102: /+icing/rev7/css/app.css: not in the store: revision 7: 404"), 1) << log;
@@ -273,12 +228,11 @@ TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
 
 TEST_F(ObservabilityTest, DebugLinesAreAbsentAtTheDefaultLevel) {
   deploy("100");
-  HttpdOptions o = options();
-  o.follow_trace_mode = false;  // the default level is what this test is about
-  start(o);
-  ASSERT_EQ(get(httpd_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
-  httpd_->stop();
-  EXPECT_EQ(httpd_->error_log().find("LPI0103"), std::string::npos);
+  site_->options.follow_trace_mode = false;  // the default level is what this test is about
+  start();
+  ASSERT_EQ(get(site_->port(), "localhost", "/+icing/rev100/css/app.css").status, 200);
+  site_->httpd().stop();
+  EXPECT_EQ(site_->httpd().error_log().find("LPI0103"), std::string::npos);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@
 #include "client.h"
 #include "crypto.h"
 #include "decode.h"
-#include "httpd.h"
+#include "icing_site.h"
 #include "index.h"
 
 namespace lpweb::test {
@@ -51,13 +51,6 @@ double seconds_since(TimePoint t) { return std::chrono::duration<double>(Clock::
 
 std::string hex_sha256(std::string_view bytes) { return lpicing::to_hex(lpicing::sha256_of(bytes)); }
 std::string etag_of_hex(const std::string& hex) { return "\"" + hex.substr(0, 32) + "\""; }
-
-// Runs the real tool; with `fault`, LPICING_FAULT makes it SIGKILL itself at that step.
-CommandResult tool(std::vector<std::string> args, const std::string& fault = "") {
-  args.insert(args.begin(), LPWEB_LPICING_TOOL);
-  if (!fault.empty()) args.insert(args.begin(), {"/usr/bin/env", "LPICING_FAULT=" + fault});
-  return run_command(args);
-}
 
 // ---- the assets -------------------------------------------------------------------
 
@@ -521,42 +514,33 @@ std::map<pid_t, ChildSample> sample_children(pid_t parent) {
 
 // ---- the fixture ----------------------------------------------------------------------
 
-class ReliabilityTest : public ::testing::Test {
+// The store is the tester's: the tool makes it at the first deploy and never changes user.
+class ReliabilityTest : public IcingSiteTest {
  protected:
+  ReliabilityTest() : IcingSiteTest(StoreOwner::tester) {}
   void SetUp() override {
     LPWEB_SKIP_WITHOUT_LPEDGE();
-    work_ = make_temp_dir("reliability");
-    store_ = work_ + "/store";
+    IcingSiteTest::SetUp();
   }
   void TearDown() override {
-    if (httpd_) {
-      httpd_->stop();
-      auto errors = httpd_->unexpected_errors();
-      EXPECT_TRUE(errors.empty()) << "unexpected error-log lines:\n" << errors.front();
+    if (site_ && site_->running()) {
+      site_->httpd().stop();
       // A crashed child is only a notice; it must never happen.
-      EXPECT_EQ(httpd_->error_log().find("exit signal"), std::string::npos) << httpd_->error_log();
+      EXPECT_EQ(site_->httpd().error_log().find("exit signal"), std::string::npos) << site_->httpd().error_log();
     }
-    if (!std::getenv("LPWEB_KEEP_TEST_DIRS")) remove_tree(work_);
+    IcingSiteTest::TearDown();
   }
 
+  // The sources go once packed: the long forms pack thousands of revisions.
   std::string pack(const std::string& rev) {
-    std::string src = work_ + "/src-" + rev;
-    for (const auto& [path, bytes] : assets_of(rev)) {
-      std::filesystem::create_directories(std::filesystem::path(src + "/" + path).parent_path());
-      write_file(src + "/" + path, bytes);
-    }
-    std::string out = work_ + "/bundle-" + rev + ".tar.gz";
-    CommandResult r = tool({"pack", src, "-r", rev, "-o", out});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    remove_tree(src);
-    return out;
+    std::string bundle = site_->pack(rev, assets_of(rev));
+    site_->remove_source(rev);
+    return bundle;
   }
 
   // Deploys before httpd starts or while nothing is checking current.
   void deploy(const std::string& rev, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"deploy", pack(rev), "--store", store_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    CommandResult r = tool(args);
+    CommandResult r = site_->deploy(pack(rev), std::move(extra));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ledger_.add_revision(rev);
   }
@@ -564,38 +548,33 @@ class ReliabilityTest : public ::testing::Test {
   // Runs a tool command that makes `rev` current, keeping the Ledger's spans right.
   void make_current(const std::string& rev, const std::vector<std::string>& args) {
     ledger_.current_may_change(rev, Clock::now());
-    CommandResult r = tool(args);
+    CommandResult r = run_tool(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ledger_.current_changed(rev, Clock::now());
     ASSERT_EQ(current_link(), rev);
   }
 
   void start(const std::string& mpm_settings = "") {
-    HttpdOptions o;
-    o.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE}, {"lpicing_module", LPWEB_MOD_LPICING}};
-    o.mpm_settings = mpm_settings;
-    o.config = "LPIcingStore \"" + store_ + "\"\nLPIcingTool " LPWEB_LPICING_TOOL "\n"
-               "LPEdgeRedirect edge.localhost localhost\n"
-               "<Location /lpicing-status>\n  SetHandler lpicing-status\n</Location>\n"
-               "<Location /lpedge-status>\n  SetHandler lpedge-status\n</Location>\n";
-    httpd_ = std::make_unique<Httpd>(o);
+    site_->options.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE}, {"lpicing_module", LPWEB_MOD_LPICING}};
+    site_->options.mpm_settings = mpm_settings;
+    Httpd& httpd = site_->prepare("LPEdgeRedirect edge.localhost localhost\n"
+                                  "<Location /lpedge-status>\n  SetHandler lpedge-status\n</Location>\n");
     // A child that crashes leaves its core beside the logs (kept with LPWEB_KEEP_TEST_DIRS).
     struct rlimit core = {RLIM_INFINITY, RLIM_INFINITY};
     setrlimit(RLIMIT_CORE, &core);
-    httpd_->set_config(o.config + "CoreDumpDirectory \"" + httpd_->path("run") + "\"\n");
-    std::string error;
-    ASSERT_TRUE(httpd_->start(&error)) << error;
+    site_->add_config("CoreDumpDirectory \"" + httpd.path("run") + "\"\n");
+    start_prepared(*site_);
   }
 
   std::string current_link() {
     std::error_code ec;
-    std::string target = std::filesystem::read_symlink(store_ + "/current", ec).string();
+    std::string target = std::filesystem::read_symlink(site_->store + "/current", ec).string();
     return target.rfind("revisions/", 0) == 0 ? target.substr(10) : "";
   }
 
   // Takes the store's writer lock, as every writer does; released when the result goes.
   std::shared_ptr<int> lock_store() {
-    int fd = open((store_ + "/.lock").c_str(), O_RDWR | O_CLOEXEC);
+    int fd = open((site_->store + "/.lock").c_str(), O_RDWR | O_CLOEXEC);
     EXPECT_GE(fd, 0);
     EXPECT_EQ(flock(fd, LOCK_EX), 0);
     return std::shared_ptr<int>(new int(fd), [](int* p) {
@@ -609,12 +588,12 @@ class ReliabilityTest : public ::testing::Test {
   // no clock to set. Under the writer lock, by rename, as the tool writes.
   void age_revision(const std::string& rev, std::int64_t seconds) {
     auto lock = lock_store();
-    std::string error, index_path = store_ + "/revisions/" + rev + "/INDEX";
+    std::string error, index_path = site_->store + "/revisions/" + rev + "/INDEX";
     auto index = lpicing::RevisionIndex::load(index_path, &error);
     ASSERT_TRUE(index) << error;
     lpicing::IndexHeader header = index->header();
     header.deployed -= seconds;
-    std::string tmp = store_ + "/staging/INDEX.aged";
+    std::string tmp = site_->store + "/staging/INDEX.aged";
     write_file(tmp, lpicing::serialize_index(header, index->entries()));
     ASSERT_EQ(rename(tmp.c_str(), index_path.c_str()), 0) << std::strerror(errno);
   }
@@ -623,15 +602,15 @@ class ReliabilityTest : public ::testing::Test {
   // writer lock, rename it out of revisions/ at once, then delete it out of sight.
   void remove_by_hand(const std::string& rev) {
     auto lock = lock_store();
-    std::string trash = store_ + "/staging/" + rev + ".deleted.by-hand";
-    ASSERT_EQ(rename((store_ + "/revisions/" + rev).c_str(), trash.c_str()), 0) << std::strerror(errno);
+    std::string trash = site_->store + "/staging/" + rev + ".deleted.by-hand";
+    ASSERT_EQ(rename((site_->store + "/revisions/" + rev).c_str(), trash.c_str()), 0) << std::strerror(errno);
     remove_tree(trash);
   }
 
   // "" when revisions/<rev> is complete: INDEX loads and names the revision, every file
   // it lists (and each variant) has the listed size and SHA-256, and SHA256SUMS holds.
   std::string revision_problem(const std::string& rev) {
-    std::string dir = store_ + "/revisions/" + rev, error;
+    std::string dir = site_->store + "/revisions/" + rev, error;
     auto index = lpicing::RevisionIndex::load(dir + "/INDEX", &error);
     if (!index) return rev + ": INDEX does not load: " + error;
     if (index->header().revision != rev) return rev + ": INDEX names " + index->header().revision;
@@ -665,14 +644,14 @@ class ReliabilityTest : public ::testing::Test {
   // Every revision in the store complete, and current (and previous) naming one of them.
   void expect_store_complete(const std::string& when) {
     std::set<std::string> present;
-    for (const auto& e : std::filesystem::directory_iterator(store_ + "/revisions")) {
+    for (const auto& e : std::filesystem::directory_iterator(site_->store + "/revisions")) {
       std::string rev = e.path().filename();
       present.insert(rev);
       EXPECT_EQ(revision_problem(rev), "") << when;
     }
     EXPECT_EQ(present.count(current_link()), 1u) << when << ": current is " << current_link();
     std::error_code ec;
-    std::string previous = std::filesystem::read_symlink(store_ + "/previous", ec).string();
+    std::string previous = std::filesystem::read_symlink(site_->store + "/previous", ec).string();
     if (!ec) {
       EXPECT_EQ(present.count(previous.substr(10)), 1u) << when << ": previous is " << previous;
     }
@@ -683,7 +662,7 @@ class ReliabilityTest : public ::testing::Test {
     std::string rev = current_link();
     for (const auto& [path, bytes] : assets_of(rev)) {
       for (const std::string& target : {"/+icing/" + path, "/+icing/rev" + rev + "/" + path}) {
-        Response r = get(httpd_->port(), "localhost", target);
+        Response r = get(site_->port(), "localhost", target);
         EXPECT_EQ(r.status, 200) << when << ": " << target << " " << r.error;
         EXPECT_TRUE(r.body == bytes) << when << ": " << target << " is not revision " << rev << "'s";
       }
@@ -692,13 +671,13 @@ class ReliabilityTest : public ::testing::Test {
 
   std::vector<std::string> store_entries(const std::string& sub) {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(store_ + sub)) out.push_back(e.path().filename());
+    for (const auto& e : std::filesystem::directory_iterator(site_->store + sub)) out.push_back(e.path().filename());
     std::sort(out.begin(), out.end());
     return out;
   }
 
   long edge_status_total() {
-    Response r = get(httpd_->port(), "localhost", "/lpedge-status");
+    Response r = get(site_->port(), "localhost", "/lpedge-status");
     EXPECT_EQ(r.status, 200) << r.error;
     std::size_t at = r.body.find("\"total\":");
     return at == std::string::npos ? -1 : std::strtol(r.body.c_str() + at + 8, nullptr, 10);
@@ -723,8 +702,6 @@ class ReliabilityTest : public ::testing::Test {
     std::fflush(stdout);
   }
 
-  std::string work_, store_;
-  std::unique_ptr<Httpd> httpd_;
   Ledger ledger_;
 };
 
@@ -743,16 +720,16 @@ TEST_F(ReliabilityTest, SwapUnderLoad) {
   for (int i = 1; i <= min_cycles; ++i) bundles[i] = pack("c-" + std::to_string(i));
   start();
   auto began = Clock::now();
-  Load load(httpd_->port(), &ledger_, LoadPlan{{"old-1", "old-2"}});
+  Load load(site_->port(), &ledger_, LoadPlan{{"old-1", "old-2"}});
   load.start(32);
   int cycles = 0, pruned = 0, removed_by_hand = 0;
   for (int i = 1; i <= min_cycles || load.counts.requests < min_requests; ++i, ++cycles) {
     const std::string rev = "c-" + std::to_string(i), before = "c-" + std::to_string(i - 1);
     std::string bundle = bundles.count(i) ? bundles[i] : pack(rev);
     ledger_.add_revision(rev);
-    ASSERT_NO_FATAL_FAILURE(make_current(rev, {"deploy", bundle, "--store", store_}));  // deploy, and activate
-    ASSERT_NO_FATAL_FAILURE(make_current(before, {"activate", before, "--store", store_}));  // roll back
-    ASSERT_NO_FATAL_FAILURE(make_current(rev, {"activate", rev, "--store", store_}));        // and forward again
+    ASSERT_NO_FATAL_FAILURE(make_current(rev, {"deploy", bundle, "--store", site_->store}));  // deploy, and activate
+    ASSERT_NO_FATAL_FAILURE(make_current(before, {"activate", before, "--store", site_->store}));  // roll back
+    ASSERT_NO_FATAL_FAILURE(make_current(rev, {"activate", rev, "--store", site_->store}));        // and forward again
     ledger_.set_recent({rev, before, "c-" + std::to_string(std::max(i - 2, 0))});
     if (i < 2) continue;
     // c-(i-2) is neither current nor previous now: remove it while it is asked for.
@@ -760,19 +737,19 @@ TEST_F(ReliabilityTest, SwapUnderLoad) {
     if (i % 2 == 0) {
       ASSERT_NO_FATAL_FAILURE(age_revision(doomed, 2 * 3600));
       ledger_.removal_begins(doomed, Clock::now());
-      CommandResult r = tool({"prune", "--store", store_, "--keep", "1"});
+      CommandResult r = run_tool({"prune", "--store", site_->store, "--keep", "1"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
       ASSERT_EQ(r.out, "pruned revision " + doomed + "\n");
       ++pruned;
     } else {
-      CommandResult r = tool({"prune", "--store", store_, "--keep", "1"});  // within the hour: nothing
+      CommandResult r = run_tool({"prune", "--store", site_->store, "--keep", "1"});  // within the hour: nothing
       ASSERT_EQ(r.exit_code, 0) << r.err;
       ASSERT_EQ(r.out, "");
       ledger_.removal_begins(doomed, Clock::now());
       ASSERT_NO_FATAL_FAILURE(remove_by_hand(doomed));
       ++removed_by_hand;
     }
-    ASSERT_FALSE(std::filesystem::exists(store_ + "/revisions/" + doomed));
+    ASSERT_FALSE(std::filesystem::exists(site_->store + "/revisions/" + doomed));
   }
   load.stop();
   double seconds = seconds_since(began);
@@ -801,14 +778,14 @@ TEST_F(ReliabilityTest, GracefulRestartsUnderLoad) {
   auto began = Clock::now();
   LoadPlan plan{{"old-1", "old-2"}};
   plan.edge = true;
-  Load load(httpd_->port(), &ledger_, plan);
+  Load load(site_->port(), &ledger_, plan);
   load.start(32);
   long last_total = 0;
   for (int i = 0; i < restarts; ++i) {
     std::this_thread::sleep_for(std::chrono::seconds(2));  // the restart interval asked for
     long before = edge_status_total();
     std::string error;
-    ASSERT_TRUE(httpd_->graceful(&error)) << error;
+    ASSERT_TRUE(site_->httpd().graceful(&error)) << error;
     long after = edge_status_total();
     EXPECT_GT(before, last_total) << "redirect counters did not move before restart " << i;
     EXPECT_GE(after, before) << "redirect counters went back across restart " << i;
@@ -844,22 +821,22 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     ++n;
     const std::string rev = "crash-" + std::to_string(n), was_current = current_link();
     std::error_code link_ec;
-    const std::string was_current_link = std::filesystem::read_symlink(store_ + "/current", link_ec).string();
-    const std::string was_previous_link = std::filesystem::read_symlink(store_ + "/previous", link_ec).string();
+    const std::string was_current_link = std::filesystem::read_symlink(site_->store + "/current", link_ec).string();
+    const std::string was_previous_link = std::filesystem::read_symlink(site_->store + "/previous", link_ec).string();
     std::vector<std::string> args;
     std::string bundle;
     if (c.verb == "deploy") {
       bundle = pack(rev);
-      args = {"deploy", bundle, "--store", store_};
+      args = {"deploy", bundle, "--store", site_->store};
     } else if (c.verb == "activate") {
       deploy(rev, {"--no-activate"});
-      args = {"activate", rev, "--store", store_};
+      args = {"activate", rev, "--store", site_->store};
     } else {
       deploy(rev, {"--no-activate"});
       age_revision(rev, 2 * 3600);
-      args = {"prune", "--store", store_, "--keep", "1"};
+      args = {"prune", "--store", site_->store, "--keep", "1"};
     }
-    CommandResult killed = tool(args, c.step);
+    CommandResult killed = run_tool(args, 0, {"LPICING_FAULT=" + c.step});
     ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << "not killed at " << c.step << ": " << killed.err << killed.out;
     // What the killed run left behind, for the next writer to clean up.
     std::vector<std::string> leftovers = store_entries("/staging");
@@ -870,31 +847,31 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     std::error_code ec;
     std::printf("[ killed   ] at %s in %s: exit %d, current %s, previous %s, left%s\n", c.step.c_str(),
                 c.verb.c_str(), killed.exit_code, current_link().c_str(),
-                std::filesystem::read_symlink(store_ + "/previous", ec).c_str(),
+                std::filesystem::read_symlink(site_->store + "/previous", ec).c_str(),
                 leftovers.empty() ? " nothing" : listed.c_str());
     EXPECT_EQ(leftovers.empty(), c.step == "after-rename") << "leftovers:" << listed;
     // Killed between the rename and the flip, a deploy leaves its intent for the next writer.
-    EXPECT_EQ(std::filesystem::is_symlink(store_ + "/activating"),
+    EXPECT_EQ(std::filesystem::is_symlink(site_->store + "/activating"),
               c.verb == "deploy" && (c.step == "after-rename" || c.step == "during-activate"));
 
     expect_store_complete("after a kill at " + c.step);
-    bool in_store = std::filesystem::exists(store_ + "/revisions/" + rev);
+    bool in_store = std::filesystem::exists(site_->store + "/revisions/" + rev);
     bool renamed = c.step == "after-rename" || c.step == "during-activate";
     EXPECT_EQ(in_store, renamed) << "revision " << rev;
     EXPECT_EQ(current_link(), was_current) << "a killed change must not have moved current";
     // Nor lost the pin of the revision before it (invariant 5).
-    EXPECT_EQ(std::filesystem::read_symlink(store_ + "/previous", link_ec).string(), was_previous_link);
+    EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_previous_link);
     expect_current_served("after a kill at " + c.step);
 
     // The operator's retry, or for activate and prune the next deploy: it must succeed
     // and clean up what the killed run left in staging.
     std::string next = c.verb == "deploy" ? rev : rev + "-next";
-    CommandResult retry = tool({"deploy", c.verb == "deploy" ? bundle : pack(next), "--store", store_});
+    CommandResult retry = run_tool({"deploy", c.verb == "deploy" ? bundle : pack(next), "--store", site_->store});
     ASSERT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(current_link(), next);
-    EXPECT_EQ(std::filesystem::read_symlink(store_ + "/previous", link_ec).string(), was_current_link);
+    EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_current_link);
     EXPECT_EQ(store_entries("/staging"), std::vector<std::string>{});
-    EXPECT_FALSE(std::filesystem::is_symlink(store_ + "/activating"));
+    EXPECT_FALSE(std::filesystem::is_symlink(site_->store + "/activating"));
     for (const std::string& e : store_entries("")) {
       EXPECT_EQ(e.find(".tmp."), std::string::npos) << "leftover " << e;
     }
@@ -916,7 +893,7 @@ TEST_F(ReliabilityTest, Soak) {
   // A fixed set of children, so the same processes are compared at start and end.
   start("StartServers 2\nServerLimit 2\nThreadsPerChild 16\nMaxRequestWorkers 32\n"
         "MinSpareThreads 1\nMaxSpareThreads 64\n");
-  pid_t parent = static_cast<pid_t>(std::stol(read_file(httpd_->path("run/httpd.pid"))));
+  pid_t parent = static_cast<pid_t>(std::stol(read_file(site_->httpd().path("run/httpd.pid"))));
   LoadPlan plan{{"old-1"}};
   plan.edge = true;
   // Samples once the clients have gone and their connections are closed on both sides.
@@ -934,7 +911,7 @@ TEST_F(ReliabilityTest, Soak) {
   };
   {
     plan.stop_after = warm_up;
-    Load load(httpd_->port(), &ledger_, plan);
+    Load load(site_->port(), &ledger_, plan);
     load.start(16);
     load.wait();
     ASSERT_EQ(load.counts.failures, 0) << load.failure_samples().front();
@@ -942,7 +919,7 @@ TEST_F(ReliabilityTest, Soak) {
   std::map<pid_t, ChildSample> start_sample = settled_sample();
   auto began = Clock::now();
   plan.stop_after = requests;
-  Load load(httpd_->port(), &ledger_, plan);
+  Load load(site_->port(), &ledger_, plan);
   load.start(16);
   load.wait();
   double seconds = seconds_since(began);

@@ -175,8 +175,8 @@ TEST_F(BundleAttack, LinkInOneBundleThenAFileThroughItInTheNext) {
     n.after = {{TarEntry::symlink, "escape", "", 0, kT0, target}};
     lpicing_test::write_bundle(tmp_ / "n.tar", n);
     auto before = lpicing_test::snapshot(store_);
-    ToolRun first = run_tool(tmp_, "deploy " + (tmp_ / "n.tar") + " --store " + store_);
-    EXPECT_EQ(first.code, 2) << first.err;
+    ToolRun first = run_tool({"deploy", tmp_ / "n.tar", "--store", store_});
+    EXPECT_EQ(first.exit_code, 2) << first.err;
     EXPECT_NE(first.err.find("entry \"escape\": symbolic links are not allowed"), std::string::npos) << first.err;
     EXPECT_EQ(lpicing_test::snapshot(store_), before);
 
@@ -184,8 +184,8 @@ TEST_F(BundleAttack, LinkInOneBundleThenAFileThroughItInTheNext) {
     next.revision = rev;
     next.files = {{"css/app.css", lpicing_test::css_text(3)}, {"escape/owned.txt", "written inside\n"}};
     lpicing_test::write_bundle(tmp_ / "next.tar", next);
-    ToolRun second = run_tool(tmp_, "deploy " + (tmp_ / "next.tar") + " --store " + store_);
-    ASSERT_EQ(second.code, 0) << second.err;
+    ToolRun second = run_tool({"deploy", tmp_ / "next.tar", "--store", store_});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
     EXPECT_TRUE(is_dir_not_link(files_of(rev) + "escape"));
     EXPECT_TRUE(is_regular_not_link(files_of(rev) + "escape/owned.txt"));
     EXPECT_EQ(lpicing_test::slurp(files_of(rev) + "escape/owned.txt"), "written inside\n");
@@ -236,8 +236,8 @@ TEST_F(BundleAttack, HardLinkCarryingDataIsRejected) {
     ASSERT_EQ(data, "pwned by a link\n");
     auto before = lpicing_test::snapshot(store_);
     expect_rejected(deploy_bundle(store_, path, {}), before, "css/copy.css", "hard links are not allowed");
-    ToolRun verify = run_tool(tmp_, "verify " + path);
-    EXPECT_EQ(verify.code, 2) << verify.err;
+    ToolRun verify = run_tool({"verify", path});
+    EXPECT_EQ(verify.exit_code, 2) << verify.err;
     EXPECT_NE(verify.err.find("hard links are not allowed"), std::string::npos) << verify.err;
   }
 }
@@ -270,8 +270,8 @@ TEST_F(BundleAttack, NamesDifferingOnlyInCaseOrUnicodeFormAreEachTheirOwnFile) {
   s.revision = "r1";
   s.files = files;
   lpicing_test::write_bundle(tmp_ / "alike.tar", s);
-  ToolRun r = run_tool(tmp_, "deploy " + (tmp_ / "alike.tar") + " --store " + store_);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ToolRun r = run_tool({"deploy", tmp_ / "alike.tar", "--store", store_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   IndexCache cache;
   for (auto& [path, content] : files) {
     SCOPED_TRACE(path);
@@ -319,10 +319,10 @@ TEST_F(BundleAttack, HundredThousandEntriesIsTheDefaultLimitAndDeploys) {
   write_many_files_bundle(tmp_ / "many.tar.gz", "many", 100000 - 2);
   auto start = Clock::now();
   double cpu = children_cpu_seconds();
-  ToolRun r = run_tool(tmp_, "deploy " + (tmp_ / "many.tar.gz") + " --store " + store_);
+  ToolRun r = run_tool({"deploy", tmp_ / "many.tar.gz", "--store", store_});
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   cpu = children_cpu_seconds() - cpu;
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   RecordProperty("deploy_100000_entries_seconds", std::to_string(seconds));
   RecordProperty("deploy_100000_entries_cpu_seconds", std::to_string(cpu));
   std::cout << "deploy of 100,000 entries: " << seconds << " s wall, " << cpu << " s CPU\n";
@@ -345,13 +345,13 @@ TEST_F(BundleAttack, OneEntryOverTheDefaultLimitIsRejectedCleanly) {
   auto before = lpicing_test::snapshot(store_);
   auto start = Clock::now();
   double cpu = children_cpu_seconds();
-  ToolRun r = run_tool(tmp_, "deploy " + (tmp_ / "many.tar.gz") + " --store " + store_);
+  ToolRun r = run_tool({"deploy", tmp_ / "many.tar.gz", "--store", store_});
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   cpu = children_cpu_seconds() - cpu;
   RecordProperty("reject_100001_entries_seconds", std::to_string(seconds));
   RecordProperty("reject_100001_entries_cpu_seconds", std::to_string(cpu));
   std::cout << "rejection of 100,001 entries: " << seconds << " s wall, " << cpu << " s CPU\n";
-  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   // The 100,001st entry is the last file, number 99,998.
   EXPECT_NE(r.err.find("entry \"d98/f099998.txt\": the bundle has more than 100000 entries (limit --max-entries)"),
             std::string::npos)

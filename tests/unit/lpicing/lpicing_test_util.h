@@ -11,20 +11,19 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "bundle.h"
 #include "crypto.h"
 #include "fsutil.h"
+#include "run_command.h"
 
 namespace lpicing_test {
 
@@ -236,21 +235,12 @@ inline std::string css_text(int rules) {
 }
 
 #ifdef LPICING_TOOL
-struct ToolRun {
-  int code = -1;
-  std::string out, err;
-};
+using ToolRun = lpweb_test::CommandResult;
 
-// Runs the real lpicing binary with `args` (shell words), output captured in `tmp`.
-inline ToolRun run_tool(const TempDir& tmp, const std::string& args) {
-  std::string out = tmp / "stdout", err = tmp / "stderr";
-  std::string cmd = std::string(LPICING_TOOL) + " " + args + " >" + out + " 2>" + err;
-  int status = std::system(cmd.c_str());
-  ToolRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+// Runs the real lpicing binary with `args` (no shell), `env` (NAME=value) set on top of ours.
+inline ToolRun run_tool(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(), LPICING_TOOL);
+  return lpweb_test::run_command(args, 0, env);
 }
 #endif
 

@@ -37,7 +37,7 @@ struct RejectCase {
   std::function<void(const Context&, BundleSpec*)> spoil;
   std::string names;   // how stderr names the offending entry, e.g. `entry "a/../b":`
   std::string reason;  // words specific to this class
-  std::string options;        // extra arguments for deploy and verify
+  std::vector<std::string> options;  // extra arguments for deploy and verify
   bool trusted_key = false;   // pass --trusted-key with the trusted public key
   bool verify_rejects = true; // false when only the store makes the bundle wrong
 };
@@ -166,7 +166,7 @@ std::vector<RejectCase> reject_cases() {
                                  s->files.push_back({name, "file " + std::to_string(i) + "\n"});
                                }
                              });
-    c.options = " --max-entries 10";
+    c.options = {"--max-entries", "10"};
     v.push_back(c);
   }
   return v;
@@ -187,8 +187,8 @@ class ToolRejectTest : public ::testing::TestWithParam<RejectCase> {
     base.revision = "r0";
     base.files = {{"css/app.css", lpicing_test::css_text(5)}};
     lpicing_test::write_bundle(tmp_ / "good.tar.gz", base);
-    ToolRun r = run_tool(tmp_, "deploy " + (tmp_ / "good.tar.gz") + " --store " + store_);
-    ASSERT_EQ(r.code, 0) << r.err;
+    ToolRun r = run_tool({"deploy", tmp_ / "good.tar.gz", "--store", store_});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
     before_ = lpicing_test::snapshot(store_);
     ASSERT_EQ(before_["/current"].substr(before_["/current"].find("->")), "-> revisions/r0");
 
@@ -201,7 +201,12 @@ class ToolRejectTest : public ::testing::TestWithParam<RejectCase> {
     bundle_ = tmp_ / "bad.tar";
     lpicing_test::write_bundle(bundle_, bad);
     options_ = GetParam().options;
-    if (GetParam().trusted_key) options_ += " --trusted-key " + (tmp_ / "trusted.pem");
+    if (GetParam().trusted_key) options_.insert(options_.end(), {"--trusted-key", tmp_ / "trusted.pem"});
+  }
+
+  ToolRun run_with_options(std::vector<std::string> args) {
+    args.insert(args.end(), options_.begin(), options_.end());
+    return run_tool(args);
   }
 
   // One line on stderr, naming the entry and giving this class's reason.
@@ -217,31 +222,32 @@ class ToolRejectTest : public ::testing::TestWithParam<RejectCase> {
   }
 
   TempDir tmp_;
-  std::string store_, bundle_, options_;
+  std::string store_, bundle_;
+  std::vector<std::string> options_;
   Context ctx_;
   std::map<std::string, std::string> before_;
 };
 
 TEST_P(ToolRejectTest, DeployExits2NamingEntryAndReason) {
-  ToolRun r = run_tool(tmp_, "deploy " + bundle_ + " --store " + store_ + options_);
-  EXPECT_EQ(r.code, 2) << r.err;
+  ToolRun r = run_with_options({"deploy", bundle_, "--store", store_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   expect_rejection_message(r);
 }
 
 TEST_P(ToolRejectTest, DeployLeavesStoreByteIdenticalWithoutStaging) {
-  run_tool(tmp_, "deploy " + bundle_ + " --store " + store_ + options_);
+  run_with_options({"deploy", bundle_, "--store", store_});
   EXPECT_EQ(lpicing_test::snapshot(store_), before_);
   EXPECT_TRUE(lpicing_test::snapshot(store_ + "/staging").empty());
   EXPECT_TRUE(lpicing_test::snapshot(ctx_.outside).empty());
 }
 
 TEST_P(ToolRejectTest, VerifyExits2NamingEntryAndReason) {
-  ToolRun r = run_tool(tmp_, "verify " + bundle_ + options_);
+  ToolRun r = run_with_options({"verify", bundle_});
   if (!GetParam().verify_rejects) {
-    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     return;
   }
-  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   expect_rejection_message(r);
   EXPECT_TRUE(lpicing_test::snapshot(ctx_.outside).empty());
 }
@@ -259,15 +265,15 @@ TEST(ToolRatioLimit, SparseTailDoesNotDodgeTheRatioLimit) {
   std::string bundle = tmp / "sparse.tar.gz";
   lpicing_test::write_bundle(bundle, spec);
   ASSERT_EQ(truncate(bundle.c_str(), off_t{1} << 40), 0);  // 1 TiB by st_size, a few KiB of blocks
-  ToolRun r = run_tool(tmp, "verify " + bundle);
-  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  ToolRun r = run_tool({"verify", bundle});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("entry \"zeros.bin\":"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("limit --max-ratio"), std::string::npos) << r.err;
 }
 
 struct UsageCase {
   std::string name;
-  std::string args;
+  std::vector<std::string> args;
   std::string problem;  // the first stderr line after "lpicing: "
 };
 
@@ -280,17 +286,17 @@ class ToolUsageTest : public ::testing::TestWithParam<UsageCase> {
 
 TEST_P(ToolUsageTest, Exits64WithProblemAndUsageLine) {
   const UsageCase& c = GetParam();
-  ToolRun r = run_tool(tmp_, c.args);
-  EXPECT_EQ(r.code, 64) << r.err;
+  ToolRun r = run_tool(c.args);
+  EXPECT_EQ(r.exit_code, 64) << r.err;
   EXPECT_EQ(r.err.rfind("lpicing: " + c.problem + "\nusage: lpicing ", 0), 0u) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, ToolUsageTest,
-    ::testing::Values(UsageCase{"NoArguments", "", "no command given"},
-                      UsageCase{"UnknownVerb", "frobnicate", "unknown command \"frobnicate\""},
-                      UsageCase{"DeployWithoutStore", "deploy bundle.tar", "deploy needs --store"}),
+    ::testing::Values(UsageCase{"NoArguments", {}, "no command given"},
+                      UsageCase{"UnknownVerb", {"frobnicate"}, "unknown command \"frobnicate\""},
+                      UsageCase{"DeployWithoutStore", {"deploy", "bundle.tar"}, "deploy needs --store"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) { return info.param.name; });
 
 }  // namespace
