@@ -174,12 +174,12 @@ static int quick_handler(request_rec* r, int lookup_uri) {
     lpedge::Decision d = lpedge::decide(*conf->policy, request);
     if (d.kind == lpedge::Decision::pass) {
       ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                    "LPE0012: %s %s on %s matched edge host %s: exempt path (or no path), not redirected", r->method,
+                    "LPE0112: %s %s on %s matched edge host %s: exempt path (or no path), not redirected", r->method,
                     r->unparsed_uri, r->hostname, matched->edge_host.c_str());
       return DECLINED;
     }
     if (d.kind == lpedge::Decision::bad_request) {
-      ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "LPE0011: control byte in request target on %s: 400",
+      ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "LPE0111: control byte in request target on %s: 400",
                     r->hostname);
       return HTTP_BAD_REQUEST;
     }
@@ -198,7 +198,7 @@ static int quick_handler(request_rec* r, int lookup_uri) {
     // this, mod_headers' "Header [always] set" (HSTS...) would miss redirects.
     ap_run_insert_filter(r);
     conf->counters.add(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe, 0);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0010: %s %s on %s matched edge host %s: %d to %s", r->method,
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0110: %s %s on %s matched edge host %s: %d to %s", r->method,
                   r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
                   apr_table_get(r->headers_out, "Location"));
     return OK;

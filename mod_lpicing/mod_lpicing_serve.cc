@@ -352,7 +352,7 @@ int lpicing_translate_name(request_rec* r) {
     if (bad == OK && (std::strncmp(path, c->prefix, n) != 0 || (path[n] != '/' && path[n] != '\0')))
       bad = HTTP_NOT_FOUND;
     if (bad != OK) {
-      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0401: %s: %s: %d", r->unparsed_uri,
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0106: %s: %s: %d", r->unparsed_uri,
                     bad == HTTP_BAD_REQUEST ? "bad %-escape in the path" : "outside the prefix once decoded", bad);
       apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
       return bad;

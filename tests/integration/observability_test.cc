@@ -211,10 +211,10 @@ TEST_F(ObservabilityTest, DebugLogHasOneLinePerDecisionOfEachModule) {
             1) << log;
   EXPECT_EQ(count_of(log, "LPI0102: /+icing/rev100/css/nope.css: no such file in revision 100: 404"), 1) << log;
   EXPECT_EQ(count_of(log, "LPI0102: /+icing/rev7/css/app.css: not in the store: revision 7: 404"), 1) << log;
-  EXPECT_EQ(count_of(log, "LPE0010: GET /a/b?c=1 on bugs.edge.example.net matched edge host edge.example.net: 301 to "
+  EXPECT_EQ(count_of(log, "LPE0110: GET /a/b?c=1 on bugs.edge.example.net matched edge host edge.example.net: 301 to "
                           "http://bugs.example.net/a/b?c=1"),
             1) << log;
-  EXPECT_EQ(count_of(log, "LPE0012: GET /health on edge.example.net matched edge host edge.example.net: exempt"), 1)
+  EXPECT_EQ(count_of(log, "LPE0112: GET /health on edge.example.net matched edge host edge.example.net: exempt"), 1)
       << log;
   // Every line of these two modules carries a project tag.
   std::istringstream lines(log);

@@ -5,41 +5,18 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "format_check.h"
+#include "source_tree.h"
 
 namespace {
 
 using lpweb_test::check_format_strings;
 using lpweb_test::FormatFinding;
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Every C and C++ file under the product directories, found by walking them.
-std::vector<std::filesystem::path> product_sources() {
-  std::vector<std::filesystem::path> files;
-  for (const char* dir : {"mod_lpedge", "mod_lpicing", "common"}) {
-    std::filesystem::path root = std::filesystem::path(LPWEB_SOURCE_DIR) / dir;
-    if (!std::filesystem::is_directory(root)) continue;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
-      static const std::vector<std::string> kExtensions = {".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp"};
-      if (e.is_regular_file() &&
-          std::find(kExtensions.begin(), kExtensions.end(), e.path().extension().string()) != kExtensions.end())
-        files.push_back(e.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
+using lpweb_test::product_sources;
+using lpweb_test::slurp;
 
 TEST(FormatCheck, ProductSourcesUseNoZJOrTLengthModifierInAprFormats) {
   std::vector<std::filesystem::path> files = product_sources();
