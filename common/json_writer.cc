@@ -1,6 +1,9 @@
 // The JSON writer and the UTF-8 checks it rests on.
 #include "json_writer.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "text.h"
 
 namespace lpweb {
@@ -70,6 +73,15 @@ JsonWriter& JsonWriter::value(std::uint64_t n) {
 JsonWriter& JsonWriter::value(bool b) {
   separate();
   out_.append(b ? "true" : "false");
+  return *this;
+}
+
+JsonWriter& JsonWriter::fixed(double x, int decimals) {
+  if (!std::isfinite(x)) return null();  // JSON has no NaN or infinity
+  separate();
+  char buf[400];  // DBL_MAX in full, and 9 decimals
+  int n = std::snprintf(buf, sizeof buf, "%.*f", decimals < 0 ? 0 : decimals > 9 ? 9 : decimals, x);
+  out_.append(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
   return *this;
 }
 

@@ -27,6 +27,9 @@ class JsonWriter {
   JsonWriter& value(std::uint64_t n);
   JsonWriter& value(int n) { return value(static_cast<std::int64_t>(n)); }
   JsonWriter& value(bool b);
+  // A number with exactly `decimals` digits after the point (0 to 9): "1.500",
+  // as measured times are shown; null when `x` is not finite.
+  JsonWriter& fixed(double x, int decimals);
   JsonWriter& null();
   // key(name).value(v), for brevity.
   template <typename T>

@@ -17,6 +17,12 @@ TEST(JsonWriter, NestsAndSeparates) {
   EXPECT_EQ(w.finish(), "{\"a\": 1, \"b\": [\"x\", null, true], \"c\": {}, \"d\": 18446744073709551615}\n");
 }
 
+TEST(JsonWriter, WritesFixedDecimalsAndNullForWhatJsonCannotHold) {
+  JsonWriter w;
+  w.begin_array().fixed(1.5, 3).fixed(0.0004, 3).fixed(-2, 0).fixed(0.0 / 0.0, 3).fixed(1e308 * 10, 3).end_array();
+  EXPECT_EQ(w.finish(), "[1.500, 0.000, -2, null, null]\n");
+}
+
 TEST(JsonWriter, EscapesWhateverBytesAStringHolds) {
   std::string out;
   append_json_string(out, std::string("q\"b\\n\n\x01\x7f\xff\xc3\xa9", 11));
