@@ -25,6 +25,9 @@ step() { echo "test-deb: [$(( SECONDS - started ))s] $*"; }
 for c in curl cmake cpack dpkg-shlibdeps file; do
   command -v "$c" >/dev/null || fail "$c is missing (tests/setup.sh installs it)"
 done
+# build-deb.sh builds from source here: the build's one dependency that is not a command.
+dpkg-query -W -f='${Status}' nlohmann-json3-dev 2>/dev/null | grep -q "ok installed" ||
+  fail "nlohmann-json3-dev is missing (tests/setup.sh installs it)"
 
 deb=$("$root/tests/package/build-deb.sh" "$build") || fail "no package"
 step "package $(basename "$deb") ($(( SECONDS - started )) s)"
