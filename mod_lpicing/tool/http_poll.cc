@@ -1,19 +1,19 @@
-// libcurl side of `lpicing wait`. The decision about what a body means is in
-// the core (gate.h); this only moves bytes.
+// libcurl side of `lpicing wait`. What a body means is read in gate_json.h and
+// decided in the core (gate.h); this only moves bytes.
 #include "http_poll.h"
 
 #include <curl/curl.h>
 
 #include <stdexcept>
 
+#include "gate_json.h"
+
 namespace lpicing_tool {
 
 namespace {
-constexpr std::size_t kMaxBody = 16u << 20;  // a status body of a store with thousands of revisions fits
-
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
   auto* body = static_cast<std::string*>(user);
-  if (body->size() + size * n > kMaxBody) return 0;  // aborts the transfer
+  if (body->size() + size * n > kMaxStatusBodyBytes) return 0;  // aborts the transfer
   body->append(data, size * n);
   return size * n;
 }

@@ -26,7 +26,7 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "fsutil.h"
-#include "gate.h"
+#include "gate_json.h"
 #include "http_poll.h"
 #include "ingest.h"
 #include "pack.h"
@@ -439,7 +439,7 @@ int cmd_wait(const Args& args) {
   const std::size_t n = args.positional.size();
 
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fail(3, "cannot initialise libcurl");
-  std::vector<lpicing::GateServerResult> servers(n);
+  std::vector<lpicing_tool::GateServerResult> servers(n);
   for (std::size_t i = 0; i < n; ++i) servers[i].url = args.positional[i];
   std::size_t ready = 0;
   const auto start = Clock::now();
@@ -458,8 +458,8 @@ int cmd_wait(const Args& args) {
       long request_ms = std::min(kRequestTimeoutMs, std::max(left_ms, kMinRequestTimeoutMs));
       std::vector<lpicing::PollResult> polled = poller.poll(pending, request_ms);
       for (std::size_t k = 0; k < pending.size(); ++k) {
-        lpicing::GateServerResult& s = servers[pending[k]];
-        lpicing::GateCheck check = lpicing::check_server(polled[k], rev, require_current);
+        lpicing_tool::GateServerResult& s = servers[pending[k]];
+        lpicing::GateCheck check = lpicing_tool::check_server(polled[k], rev, require_current);
         ++s.polls;
         s.http_status = polled[k].reached ? polled[k].http_status : 0;
         // Transport errors carry timings: only a new kind of trouble is news.
@@ -481,7 +481,7 @@ int cmd_wait(const Args& args) {
   }
   curl_global_cleanup();
   const double elapsed = seconds_since_start();
-  if (json) printf("%s", lpicing::gate_result_json(rev, require_current, ready == n, elapsed, servers).c_str());
+  if (json) printf("%s", lpicing_tool::gate_result_json(rev, require_current, ready == n, elapsed, servers).c_str());
   if (ready == n) {
     fprintf(stderr, "lpicing: revision %s is %s on all %zu server%s (%.1f s)\n", rev.c_str(),
             require_current ? "current" : "present", n, n == 1 ? "" : "s", elapsed);

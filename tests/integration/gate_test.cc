@@ -17,8 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "client.h"
-#include "gate.h"
 #include "icing_site.h"
 
 namespace lpweb::test {
@@ -31,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 constexpr double kToolDeadline = 90;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// `lpicing wait --json` output read back; discarded when it is not one JSON text.
+nlohmann::json parse_json(const std::string& text) { return nlohmann::json::parse(text, nullptr, false); }
 
 // A web server that accepts connections and reads requests but never answers: a
 // hung httpd, or a firewall that lets SYNs through. Runs on its own thread.
@@ -171,20 +175,19 @@ TEST_F(GateTest, ReturnsOnceTheRevisionIsDeployedOnTheLastServer) {
   EXPECT_NE(ready, std::string::npos) << r.err;
   EXPECT_LT(absent, ready) << r.err;
 
-  std::string error;
-  auto json = lpicing::parse_json(r.out, &error);
-  ASSERT_TRUE(json) << error << "\n" << r.out;
-  EXPECT_TRUE(json->get("ready")->boolean);
-  const auto& servers = json->get("servers")->array;
+  auto json = parse_json(r.out);
+  ASSERT_FALSE(json.is_discarded()) << r.out;
+  EXPECT_EQ(json.at("ready"), true);
+  const auto& servers = json.at("servers");
   ASSERT_EQ(servers.size(), 2u);
-  EXPECT_EQ(servers[0].get("current")->string, "199");
+  EXPECT_EQ(servers[0].at("current"), "199");
   // The deploy renames revision 200 into place, then flips current: wait may have
   // seen it present while current was still 199.
-  const std::string& current = servers[1].get("current")->string;
+  const auto& current = servers[1].at("current");
   EXPECT_TRUE(current == "199" || current == "200") << current;
-  EXPECT_EQ(servers[0].get("polls")->number, 1);
-  EXPECT_GE(servers[1].get("polls")->number, 2);
-  EXPECT_GT(servers[1].get("ready_after_seconds")->number, servers[0].get("ready_after_seconds")->number);
+  EXPECT_EQ(servers[0].at("polls"), 1);
+  EXPECT_GE(servers[1].at("polls").get<double>(), 2);
+  EXPECT_GT(servers[1].at("ready_after_seconds").get<double>(), servers[0].at("ready_after_seconds").get<double>());
 }
 
 TEST_F(GateTest, UnreachableAndWrongUrlsAreNamedWithTheirReason) {
@@ -199,21 +202,20 @@ TEST_F(GateTest, UnreachableAndWrongUrlsAreNamedWithTheirReason) {
   EXPECT_NE(r.err.find(wrong + " lacks revision 200: HTTP status 404"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("2 of 3 servers lack revision 200: " + closed + ", " + wrong), std::string::npos) << r.err;
 
-  std::string error;
-  auto json = lpicing::parse_json(r.out, &error);
-  ASSERT_TRUE(json) << error << "\n" << r.out;
-  EXPECT_FALSE(json->get("ready")->boolean);
-  EXPECT_EQ(json->get("revision")->string, "200");
-  const auto& servers = json->get("servers")->array;
+  auto json = parse_json(r.out);
+  ASSERT_FALSE(json.is_discarded()) << r.out;
+  EXPECT_EQ(json.at("ready"), false);
+  EXPECT_EQ(json.at("revision"), "200");
+  const auto& servers = json.at("servers");
   ASSERT_EQ(servers.size(), 3u);
-  EXPECT_EQ(servers[0].get("state")->string, "ready");
-  EXPECT_EQ(servers[0].get("http_status")->number, 200);
-  EXPECT_EQ(servers[1].get("url")->string, closed);
-  EXPECT_EQ(servers[1].get("state")->string, "unreachable");
-  EXPECT_EQ(servers[1].get("http_status")->type, lpicing::JsonValue::Type::null);
-  EXPECT_EQ(servers[2].get("state")->string, "http_error");
-  EXPECT_EQ(servers[2].get("http_status")->number, 404);
-  EXPECT_EQ(servers[2].get("ready_after_seconds")->type, lpicing::JsonValue::Type::null);
+  EXPECT_EQ(servers[0].at("state"), "ready");
+  EXPECT_EQ(servers[0].at("http_status"), 200);
+  EXPECT_EQ(servers[1].at("url"), closed);
+  EXPECT_EQ(servers[1].at("state"), "unreachable");
+  EXPECT_TRUE(servers[1].at("http_status").is_null());
+  EXPECT_EQ(servers[2].at("state"), "http_error");
+  EXPECT_EQ(servers[2].at("http_status"), 404);
+  EXPECT_TRUE(servers[2].at("ready_after_seconds").is_null());
 }
 
 TEST_F(GateTest, ASilentServerIsNamedUnreachableAndWaitStillEndsAtItsTimeout) {
@@ -236,14 +238,13 @@ TEST_F(GateTest, ASilentServerIsNamedUnreachableAndWaitStillEndsAtItsTimeout) {
   EXPECT_NE(r.err.find(silent_url + " lacks revision 200: unreachable: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1 of 2 servers lack revision 200: " + silent_url + "\n"), std::string::npos) << r.err;
 
-  std::string error;
-  auto json = lpicing::parse_json(r.out, &error);
-  ASSERT_TRUE(json) << error << "\n" << r.out;
-  const auto& servers = json->get("servers")->array;
+  auto json = parse_json(r.out);
+  ASSERT_FALSE(json.is_discarded()) << r.out;
+  const auto& servers = json.at("servers");
   ASSERT_EQ(servers.size(), 2u);
-  EXPECT_EQ(servers[0].get("state")->string, "ready");
-  EXPECT_EQ(servers[1].get("state")->string, "unreachable");
-  EXPECT_GE(servers[1].get("polls")->number, 1);
+  EXPECT_EQ(servers[0].at("state"), "ready");
+  EXPECT_EQ(servers[1].at("state"), "unreachable");
+  EXPECT_GE(servers[1].at("polls").get<double>(), 1);
 }
 
 TEST_F(GateTest, CurrentFlagWaitsForTheRevisionToBeCurrent) {

@@ -11,8 +11,9 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "client.h"
-#include "gate.h"
 #include "icing_site.h"
 
 namespace lpweb::test {
@@ -42,9 +43,9 @@ class ObservabilityTest : public IcingSiteTest {
     auto start = std::chrono::steady_clock::now();
     for (;;) {
       Response json = get(site_->port(), "localhost", "/lpicing-status");
-      auto v = lpicing::parse_json(json.body);
-      const lpicing::JsonValue* counted = v ? v->get("requests_total") : nullptr;
-      if ((counted && counted->number >= total) ||
+      auto v = nlohmann::json::parse(json.body, nullptr, false);
+      auto counted = v.is_object() ? v.find("requests_total") : v.end();
+      if ((counted != v.end() && counted->is_number() && counted->get<double>() >= total) ||
           std::chrono::steady_clock::now() - start > std::chrono::seconds(10))
         return query.empty() ? json : get(site_->port(), "localhost", "/lpicing-status" + query);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -113,20 +114,18 @@ TEST_F(ObservabilityTest, CountersSumEveryOutcomeAndBodyByteOverPreforkChildren)
 
   Response json = status_after(total);
   ASSERT_EQ(json.status, 200);
-  std::string error;
-  auto status = lpicing::parse_json(json.body, &error);
-  ASSERT_TRUE(status) << error << "\n" << json.body;
-  EXPECT_EQ(status->get("current")->string, "100");  // the existing fields are still there
-  const lpicing::JsonValue* requests = status->get("requests");
-  ASSERT_TRUE(requests) << json.body;
+  auto status = nlohmann::json::parse(json.body, nullptr, false);
+  ASSERT_FALSE(status.is_discarded()) << json.body;
+  EXPECT_EQ(status.at("current"), "100");  // the existing fields are still there
+  ASSERT_TRUE(status.contains("requests")) << json.body;
+  const auto& requests = status.at("requests");
   for (auto [code, n] : expected) {
-    const lpicing::JsonValue* counted = requests->get(std::to_string(code));
-    ASSERT_TRUE(counted) << code << " missing in " << json.body;
-    EXPECT_EQ(counted->number, n) << "status " << code << " in " << json.body;
+    ASSERT_TRUE(requests.contains(std::to_string(code))) << code << " missing in " << json.body;
+    EXPECT_EQ(requests.at(std::to_string(code)), n) << "status " << code << " in " << json.body;
   }
-  EXPECT_EQ(requests->object.size(), expected.size()) << json.body;
-  EXPECT_EQ(status->get("requests_total")->number, total);
-  EXPECT_EQ(status->get("bytes_sent")->number, static_cast<double>(body_bytes)) << json.body;
+  EXPECT_EQ(requests.size(), expected.size()) << json.body;
+  EXPECT_EQ(status.at("requests_total"), total);
+  EXPECT_EQ(status.at("bytes_sent"), body_bytes) << json.body;
 
   Response prom = status_after(total, "?format=prometheus");
   ASSERT_EQ(prom.status, 200);

@@ -2,12 +2,20 @@
 // decision, without a network: `lpicing wait` only adds libcurl around these.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "gate.h"
+#include "gate_json.h"
 #include "store_report.h"
 #include "serve.h"
 
 namespace lpicing {
 namespace {
+
+using lpicing_tool::check_server;
+using lpicing_tool::gate_result_json;
+using lpicing_tool::GateServerResult;
+using lpicing_tool::parse_status_body;
 
 // A body exactly as the module writes it.
 std::string real_body(const std::string& current, const std::vector<std::string>& revisions) {
@@ -33,31 +41,32 @@ PollResult ok(const std::string& body) {
   return p;
 }
 
-TEST(ParseJson, ReadsEveryKindOfValue) {
+TEST(ParseStatusBody, ReadsEveryKindOfValue) {
   std::string error;
-  auto v = parse_json(R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "x\"\\\/\n\u00e9\ud83d\ude00"}} )", &error);
-  ASSERT_TRUE(v) << error;
-  const JsonValue* a = v->get("a");
-  ASSERT_TRUE(a && a->type == JsonValue::Type::array && a->array.size() == 5);
-  EXPECT_EQ(a->array[1].number, -2500);
-  EXPECT_TRUE(a->array[2].boolean);
-  EXPECT_EQ(a->array[4].type, JsonValue::Type::null);
-  EXPECT_EQ(v->get("b")->get("c")->string, "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+  auto s = parse_status_body(R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "x"}, "current": null,
+                                  "revisions": [{"revision": "x\"\\\/\n\u00e9\ud83d\ude00"}]} )", &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->revisions, std::vector<std::string>{"x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80"});
 }
 
-TEST(ParseJson, RejectsMalformedText) {
+TEST(ParseStatusBody, RejectsMalformedText) {
   for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "\"unterminated", "01", "1.", "-", "tru",
                           "{} x", "\"a\x01\"", "\"\\q\"", "\"\\u12g4\"", "[1 2]", "{1: 2}"}) {
     std::string error;
-    EXPECT_FALSE(parse_json(bad, &error)) << bad;
-    EXPECT_FALSE(error.empty()) << bad;
+    EXPECT_FALSE(parse_status_body(bad, &error)) << bad;
+    EXPECT_NE(error.find("not JSON"), std::string::npos) << bad << ": " << error;
   }
 }
 
-TEST(ParseJson, RefusesDeepNestingInsteadOfOverflowingTheStack) {
-  std::string deep(100000, '[');
-  EXPECT_FALSE(parse_json(deep));
-  EXPECT_TRUE(parse_json(std::string(60, '[') + std::string(60, ']')));
+TEST(ParseStatusBody, RefusesDeepNestingInsteadOfOverflowingTheStack) {
+  auto nested = [](std::size_t levels) {
+    return R"({"current": null, "revisions": [], "x": )" + std::string(levels, '[') + std::string(levels, ']') + "}";
+  };
+  std::string error;
+  EXPECT_FALSE(parse_status_body(nested(100000), &error));
+  EXPECT_NE(error.find("nested deeper than 64 levels"), std::string::npos) << error;
+  EXPECT_FALSE(parse_status_body(std::string(100000, '[')));
+  EXPECT_TRUE(parse_status_body(nested(60)));
 }
 
 TEST(ParseStatusBody, ReadsTheModulesOwnOutput) {
@@ -140,21 +149,21 @@ TEST(GateResultJson, IsJsonWithOneEntryPerServer) {
   servers[1].last.state = GateState::unreachable;
   servers[1].last.reason = "unreachable: \"refused\"";
   servers[1].polls = 3;
-  std::string error;
-  auto v = parse_json(gate_result_json("7", false, false, 1.5, servers), &error);
-  ASSERT_TRUE(v) << error;
-  EXPECT_EQ(v->get("revision")->string, "7");
-  EXPECT_FALSE(v->get("ready")->boolean);
-  EXPECT_EQ(v->get("elapsed_seconds")->number, 1.5);
-  const auto& list = v->get("servers")->array;
+  std::string text = gate_result_json("7", false, false, 1.5, servers);
+  auto v = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(v.is_discarded()) << text;
+  EXPECT_EQ(v.at("revision"), "7");
+  EXPECT_EQ(v.at("ready"), false);
+  EXPECT_EQ(v.at("elapsed_seconds"), 1.5);
+  const auto& list = v.at("servers");
   ASSERT_EQ(list.size(), 2u);
-  EXPECT_TRUE(list[0].get("ready")->boolean);
-  EXPECT_EQ(list[0].get("current")->string, "7");
-  EXPECT_EQ(list[0].get("ready_after_seconds")->number, 0.25);
-  EXPECT_EQ(list[1].get("state")->string, "unreachable");
-  EXPECT_EQ(list[1].get("reason")->string, "unreachable: \"refused\"");
-  EXPECT_EQ(list[1].get("http_status")->type, JsonValue::Type::null);
-  EXPECT_EQ(list[1].get("polls")->number, 3);
+  EXPECT_EQ(list[0].at("ready"), true);
+  EXPECT_EQ(list[0].at("current"), "7");
+  EXPECT_EQ(list[0].at("ready_after_seconds"), 0.25);
+  EXPECT_EQ(list[1].at("state"), "unreachable");
+  EXPECT_EQ(list[1].at("reason"), "unreachable: \"refused\"");
+  EXPECT_TRUE(list[1].at("http_status").is_null());
+  EXPECT_EQ(list[1].at("polls"), 3);
 }
 
 }  // namespace
