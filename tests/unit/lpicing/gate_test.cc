@@ -138,6 +138,14 @@ TEST(CheckServer, TransportAndHttpFailuresAreNamed) {
   EXPECT_NE(c.reason.find("not JSON"), std::string::npos);
 }
 
+TEST(CheckRevisions, DecidesFromTheListedRevisionsWithoutJson) {
+  ServerRevisions listed{std::string("100"), {"101", "100"}};
+  EXPECT_EQ(check_revisions(listed, "101", false).state, GateState::ready);
+  EXPECT_EQ(check_revisions(listed, "101", true).reason, "revision 101 present but not current (current is 100)");
+  EXPECT_EQ(check_revisions(ServerRevisions{}, "101", false).reason, "revision 101 absent (no current revision)");
+  EXPECT_FALSE(check_response(ok("not read here")));
+}
+
 TEST(GateResultJson, IsJsonWithOneEntryPerServer) {
   std::vector<GateServerResult> servers(2);
   servers[0].url = "http://web1/lpicing-status";
@@ -164,6 +172,19 @@ TEST(GateResultJson, IsJsonWithOneEntryPerServer) {
   EXPECT_EQ(list[1].at("reason"), "unreachable: \"refused\"");
   EXPECT_TRUE(list[1].at("http_status").is_null());
   EXPECT_EQ(list[1].at("polls"), 3);
+}
+
+TEST(GateResultJson, KeepsTheDocumentedLayout) {
+  std::vector<GateServerResult> servers(1);
+  servers[0].url = "http://web2/lpicing-status";
+  servers[0].last = check_server(ok(real_body("Q", {"Q"})), "R", false);
+  servers[0].http_status = 200;
+  servers[0].polls = 587;
+  EXPECT_EQ(gate_result_json("R", false, false, 300.0123, servers),
+            "{\"revision\": \"R\", \"require_current\": false, \"ready\": false, \"elapsed_seconds\": 300.012, "
+            "\"servers\": [{\"url\": \"http://web2/lpicing-status\", \"ready\": false, \"state\": \"absent\", "
+            "\"reason\": \"revision R absent (current is Q)\", \"http_status\": 200, \"current\": \"Q\", "
+            "\"ready_after_seconds\": null, \"polls\": 587}]}\n");
 }
 
 }  // namespace
