@@ -1,5 +1,6 @@
 # Finds APR and APR-util through pkg-config (apr-1, apr-util-1).
-# Provides APR::apr (with its compile definitions) and APR::aprutil.
+# Provides APR::headers: APR's and APR-util's headers and compile flags, no
+# libraries (an httpd module gets APR's symbols from the server).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(APR_PC QUIET IMPORTED_TARGET apr-1)
 pkg_check_modules(APRUTIL_PC QUIET IMPORTED_TARGET apr-util-1)
@@ -7,9 +8,9 @@ pkg_check_modules(APRUTIL_PC QUIET IMPORTED_TARGET apr-util-1)
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(APR REQUIRED_VARS APR_PC_FOUND APRUTIL_PC_FOUND)
 
-if(APR_FOUND AND NOT TARGET APR::apr)
-  add_library(APR::apr INTERFACE IMPORTED)
-  target_link_libraries(APR::apr INTERFACE PkgConfig::APR_PC)
-  add_library(APR::aprutil INTERFACE IMPORTED)
-  target_link_libraries(APR::aprutil INTERFACE PkgConfig::APRUTIL_PC APR::apr)
+if(APR_FOUND AND NOT TARGET APR::headers)
+  add_library(APR::headers INTERFACE IMPORTED)
+  set_target_properties(APR::headers PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${APR_PC_INCLUDE_DIRS};${APRUTIL_PC_INCLUDE_DIRS}"
+    INTERFACE_COMPILE_OPTIONS "${APR_PC_CFLAGS_OTHER}")
 endif()

@@ -30,7 +30,12 @@ class LruMap {
     erase(key);
     if (cost > capacity_) return false;
     order_.push_front(key);
-    map_.emplace(key, Slot{std::move(value), cost, order_.begin()});
+    try {
+      map_.emplace(key, Slot{std::move(value), cost, order_.begin()});
+    } catch (...) {  // std::bad_alloc: the map is as it was, minus `key`
+      order_.pop_front();
+      throw;
+    }
     total_ += cost;
     while (total_ > capacity_ && order_.size() > 1) erase(order_.back());
     return true;
@@ -51,6 +56,11 @@ class LruMap {
       auto slot = map_.find(k);
       if (doomed(slot->first, slot->second.value)) erase(Key(k));
     }
+  }
+  // Calls `f(key, value)` for every entry, most recently used first.
+  template <typename F>
+  void for_each(F f) const {
+    for (const Key& k : order_) f(k, map_.find(k)->second.value);
   }
   void clear() {
     map_.clear();

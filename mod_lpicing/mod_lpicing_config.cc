@@ -239,7 +239,7 @@ int lpicing_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, serv
   for (server_rec* v = s; v; v = v->next) {
     ServerConf* c = conf_of(v);
     lpicing::apply_defaults(c, LPICING_TOOL_DEFAULT);
-    c->current_cache_control = apr_psprintf(pconf, "public, max-age=%d", c->current_max_age);
+    c->current_cache_control = apr_pstrdup(pconf, lpicing::cache_control_current(c->current_max_age).c_str());
     struct stat st;
     if (c->store && (stat(c->store, &st) != 0 || !S_ISDIR(st.st_mode)))
       ap_log_error(APLOG_MARK, APLOG_WARNING, errno, v,

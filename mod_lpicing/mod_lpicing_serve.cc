@@ -16,9 +16,15 @@ using namespace lpicing_httpd;
 
 namespace {
 
+// Errors and 404s are never cached: a revision may appear a moment later.
+void no_store(request_rec* r) {
+  apr_table_setn(r->err_headers_out, "Cache-Control", lpicing::kCacheControlNotFound.data());
+}
+
 // The pool key is "lpweb-shm:" and this (tests/harness/scribble finds it there).
 constexpr const char kCompressorsName[] = "lpicing-compressors";
 
+// The request target's path exactly as received, before any decoding
 // (origin-form, or the path of an absolute-form target); null if none.
 char* raw_path(request_rec* r) {
   const char* t = r->unparsed_uri;
@@ -50,13 +56,13 @@ int translate_combo(request_rec* r, ServerConf* c, const char* path) {
     case lpicing::ComboStatus::error:
       ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0603: revision %s cannot be served: %s", combo.revision.c_str(),
                     combo.reason.c_str());
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      no_store(r);
       return HTTP_INTERNAL_SERVER_ERROR;
     case lpicing::ComboStatus::not_found:
     case lpicing::ComboStatus::bad_request: {
       int status = combo.status == lpicing::ComboStatus::not_found ? HTTP_NOT_FOUND : HTTP_BAD_REQUEST;
       ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0601: combo %s: %s: %d", r->uri, combo.reason.c_str(), status);
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      no_store(r);
       return status;
     }
   }
@@ -96,7 +102,7 @@ int open_store_file(request_rec* r, const core_dir_config* core, const std::stri
     apr_file_close(*fd);
     status = HTTP_INTERNAL_SERVER_ERROR;
   }
-  if (status != OK) apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+  if (status != OK) no_store(r);
   return status;
 }
 
@@ -244,7 +250,7 @@ int serve_combo(request_rec* r, RequestState* st) {
         bool gone = body.status == lpicing::ComboBodyStatus::not_found;
         ap_log_rerror(APLOG_MARK, gone ? APLOG_DEBUG : APLOG_ERR, 0, r, "LPI0604: combo %s: %s", r->uri,
                       body.error.c_str());
-        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        no_store(r);
         return gone ? HTTP_NOT_FOUND : HTTP_INTERNAL_SERVER_ERROR;
       }
       st->combo_body = std::move(body.bytes);
@@ -354,7 +360,7 @@ int lpicing_translate_name(request_rec* r) {
     if (bad != OK) {
       ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0106: %s: %s: %d", r->unparsed_uri,
                     bad == HTTP_BAD_REQUEST ? "bad %-escape in the path" : "outside the prefix once decoded", bad);
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      no_store(r);
       return bad;
     }
     if (lpicing::is_combo_path(path + n)) return translate_combo(r, c, path + n);
@@ -365,7 +371,7 @@ int lpicing_translate_name(request_rec* r) {
     if (f.status == lpicing::ResolveStatus::error) {
       ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LPI0101: revision %s cannot be served: %s", f.revision.c_str(),
                     f.error.c_str());
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      no_store(r);
       return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (f.status != lpicing::ResolveStatus::found) {
@@ -375,7 +381,7 @@ int lpicing_translate_name(request_rec* r) {
                     : !f.index                            ? "not in the store: revision "
                                                           : "no such file in revision ",
                     f.kind == lpicing::PathKind::not_found ? "" : f.revision.c_str());
-      apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+      no_store(r);
       return HTTP_NOT_FOUND;
     }
     ap_set_module_config(r->request_config, &lpicing_module, st);
@@ -423,12 +429,13 @@ int lpicing_quick_handler(request_rec* r, int lookup) {
   if (status != OK) return status;  // DECLINED: not ours; or a 4xx/5xx for ap_die
   ap_run_type_checker(r);           // mod_mime types the asset by r->filename
   ap_run_insert_filter(r);          // mod_headers, mod_deflate and the like still apply
-  // What ap_invoke_handler does next: run the filters' init functions. Without it
-  // mod_filter's harness (AddOutputFilterByType, e.g. Debian's default mod_deflate
-  // config) has no context and the child segfaults.
+  // What ap_invoke_handler does next: run the init functions of this request's
+  // filters (not the connection's, whose f->r is not r). Without it mod_filter's
+  // harness (AddOutputFilterByType, e.g. Debian's default mod_deflate config)
+  // has no context and the child segfaults.
   for (ap_filter_t* f : {r->input_filters, r->output_filters}) {
     for (; f; f = f->next) {
-      if (f->frec->filter_init_func) {
+      if (f->frec->filter_init_func && f->r == r) {
         int rv = f->frec->filter_init_func(f);
         if (rv != OK) return rv;
       }

@@ -13,7 +13,7 @@ namespace lpicing {
 
 MappedBody::~MappedBody() { munmap(const_cast<void*>(data_), size_); }
 
-BodyCache::BodyCache(std::size_t max_file, std::size_t max_total) : max_file_(max_file), max_total_(max_total) {}
+BodyCache::BodyCache(std::size_t max_file, std::size_t max_total) : max_file_(max_file), bodies_(max_total) {}
 
 namespace {
 
@@ -37,7 +37,7 @@ std::shared_ptr<const MappedBody> map_file(const std::string& file, std::uint64_
 }  // namespace
 
 std::shared_ptr<const MappedBody> BodyCache::get(const std::string& file, std::uint64_t size, const Sha256& sha256) {
-  if (size == 0 || size > max_file_ || size > max_total_) return nullptr;
+  if (size == 0 || size > max_file_ || size > bodies_.capacity()) return nullptr;
   std::string key;
   key.reserve(file.size() + 1 + sha256.size());
   key.append(file).push_back('\0');
@@ -49,14 +49,10 @@ std::shared_ptr<const MappedBody> BodyCache::get(const std::string& file, std::u
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (now.count() >= next_sweep_) {
-      sweep_due = !entries_.empty();
+      sweep_due = bodies_.size() > 0;
       next_sweep_ = now.count() + 10;
     }
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.lru);
-      hit = it->second.body;
-    }
+    if (const auto* body = bodies_.find(key)) hit = *body;
   }
   if (sweep_due) sweep();  // outside the lock: it stats every mapped file
   if (hit) return hit;      // still valid even if the sweep just dropped it
@@ -64,22 +60,9 @@ std::shared_ptr<const MappedBody> BodyCache::get(const std::string& file, std::u
   auto body = map_file(file, size);
   if (!body) return nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = entries_.find(key);
-  if (it != entries_.end()) return it->second.body;
-  while (mapped_ + body->size() > max_total_ && !lru_.empty()) {
-    auto victim = entries_.find(lru_.back());
-    mapped_ -= victim->second.body->size();
-    entries_.erase(victim);
-    lru_.pop_back();
-  }
-  lru_.push_front(key);
-  try {
-    entries_.emplace(std::move(key), Entry{body, lru_.begin()});
-  } catch (...) {
-    lru_.pop_front();
-    throw;
-  }
-  mapped_ += body->size();
+  if (const auto* mapped = bodies_.find(key)) return *mapped;
+  std::uint64_t cost = body->size();
+  bodies_.put(std::move(key), body, cost);
   return body;
 }
 
@@ -87,7 +70,7 @@ void BodyCache::sweep() {
   std::vector<std::string> keys;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    keys.assign(lru_.begin(), lru_.end());
+    bodies_.for_each([&](const std::string& key, const auto&) { keys.push_back(key); });
   }
   std::vector<std::string> gone;
   for (const std::string& key : keys) {
@@ -95,23 +78,17 @@ void BodyCache::sweep() {
     if (stat(key.c_str(), &st) != 0 && errno == ENOENT) gone.push_back(key);  // key: path, NUL, digest
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const std::string& key : gone) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) continue;
-    mapped_ -= it->second.body->size();
-    lru_.erase(it->second.lru);
-    entries_.erase(it);
-  }
+  for (const std::string& key : gone) bodies_.erase(key);
 }
 
 std::size_t BodyCache::entries() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return entries_.size();
+  return bodies_.size();
 }
 
 std::size_t BodyCache::mapped_bytes() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return mapped_;
+  return static_cast<std::size_t>(bodies_.total_cost());
 }
 
 }  // namespace lpicing

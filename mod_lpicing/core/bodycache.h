@@ -10,14 +10,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "index.h"
+#include "lru.h"
 
 namespace lpicing {
 
@@ -57,16 +56,10 @@ class BodyCache {
   void sweep();
 
  private:
-  struct Entry {
-    std::shared_ptr<const MappedBody> body;
-    std::list<std::string>::iterator lru;
-  };
   const std::size_t max_file_;
-  const std::size_t max_total_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::list<std::string> lru_;  // most recently used first
-  std::size_t mapped_ = 0;
+  // Key: path, NUL, digest; cost: bytes mapped.
+  lpweb::LruMap<std::string, std::shared_ptr<const MappedBody>> bodies_;
   std::int64_t next_sweep_ = 0;  // steady-clock seconds
 };
 

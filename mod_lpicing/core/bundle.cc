@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "fsutil.h"
+#include "text.h"
 
 namespace lpicing {
 
@@ -355,42 +356,6 @@ bool is_metadata_name(std::string_view name) {
   return name == kRevisionName || name == kSumsName || name == kSignatureName;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0, n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    std::uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {  // 0xc0/0xc1 only start overlong forms
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (cc & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;  // overlong
-    if (cp >= 0xd800 && cp <= 0xdfff) return false;                            // surrogates
-    if (cp > 0x10ffff) return false;
-    i += len;
-  }
-  return true;
-}
-
 bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* name,
                           std::string* reason) {
   std::string_view s = raw;
@@ -416,7 +381,7 @@ bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* 
     *reason = "name is longer than 1024 bytes";
     return false;
   }
-  if (!valid_utf8(s)) {
+  if (!lpweb::valid_utf8(s)) {
     *reason = "name is not valid UTF-8";
     return false;
   }

@@ -85,7 +85,6 @@ std::optional<BundleError> read_bundle(const std::string& bundle_path, const Bun
 // *name is the normalised name, empty for the archive root ("./").
 bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* name,
                           std::string* reason);
-bool valid_utf8(std::string_view s);
 // Parses REVISION file bytes: one line, trailing newline optional.
 bool parse_revision_file(std::string_view bytes, std::string* revision, std::string* reason);
 // Parses `sha256sum` output; errors name the listed path (or SHA256SUMS) and the line.

@@ -2,6 +2,8 @@
 // httpd so the parsing and limits can be tested (and fuzzed) alone.
 #include "combo.h"
 
+#include "hex.h"
+
 #include "store_layout.h"
 
 #include <fcntl.h>
@@ -21,13 +23,6 @@ namespace lpicing {
 namespace {
 
 constexpr std::string_view kComboSegment = "/+combo";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // What goes into the digest for a coding: its settings too, so a change of
 // quality gives new ETags rather than new bytes under old ones.
@@ -125,8 +120,8 @@ ComboQueryStatus parse_combo_query(std::string_view query, std::size_t max_files
         member.push_back(raw[i]);
         continue;
       }
-      int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
-      int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+      int hi = i + 2 < raw.size() ? lpweb::hex_value(raw[i + 1]) : -1;
+      int lo = hi >= 0 ? lpweb::hex_value(raw[i + 2]) : -1;
       if (lo < 0) {
         *why = "malformed %-escape in member " + std::to_string(members->size() + 1);
         return ComboQueryStatus::bad_request;
@@ -250,47 +245,35 @@ std::size_t ComboCache::KeyHash::operator()(const Sha256& k) const noexcept {
   return h;
 }
 
-ComboCache::ComboCache(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+ComboCache::ComboCache(std::uint64_t capacity_bytes) : bodies_(capacity_bytes) {}
 
 std::shared_ptr<const std::string> ComboCache::get(const Sha256& key) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = slots_.find(key);
-  if (it == slots_.end()) {
+  const auto* body = bodies_.find(key);
+  if (!body) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
-  return it->second.body;
+  return *body;
 }
 
 void ComboCache::put(const Sha256& key, std::shared_ptr<const std::string> body) {
-  if (!body || body->size() > capacity_) return;
+  if (!body) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = slots_.find(key);
-  if (it != slots_.end()) {  // another thread made it too: same bytes
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return;
-  }
-  while (!lru_.empty() && bytes_ + body->size() > capacity_) {
-    auto victim = slots_.find(lru_.back());
-    bytes_ -= victim->second.body->size();
-    slots_.erase(victim);
-    lru_.pop_back();
-  }
-  lru_.push_front(key);
-  bytes_ += body->size();
-  slots_.emplace(key, Slot{std::move(body), lru_.begin()});
+  if (bodies_.find(key)) return;  // another thread made it too: same bytes
+  std::uint64_t cost = body->size();
+  bodies_.put(key, std::move(body), cost);
 }
 
 std::uint64_t ComboCache::bytes() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return bytes_;
+  return bodies_.total_cost();
 }
 
 std::size_t ComboCache::entries() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return slots_.size();
+  return bodies_.size();
 }
 
 std::uint64_t ComboCache::hits() const {

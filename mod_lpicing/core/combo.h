@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "compressor_slots.h"
 #include "index.h"
 #include "serve.h"
+#include "lru.h"
 
 namespace lpicing {
 
@@ -130,16 +130,9 @@ class ComboCache {
   struct KeyHash {
     std::size_t operator()(const Sha256& k) const noexcept;
   };
-  struct Slot {
-    std::shared_ptr<const std::string> body;
-    std::list<Sha256>::iterator lru;  // position in lru_, most recent first
-  };
 
-  const std::uint64_t capacity_;
   mutable std::mutex mutex_;
-  std::unordered_map<Sha256, Slot, KeyHash> slots_;
-  std::list<Sha256> lru_;
-  std::uint64_t bytes_ = 0;
+  lpweb::LruMap<Sha256, std::shared_ptr<const std::string>, KeyHash> bodies_;  // cost: bytes
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
 };

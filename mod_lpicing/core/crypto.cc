@@ -1,6 +1,7 @@
 // OpenSSL EVP wrappers: SHA-256 streaming digests and Ed25519 (pure, no prehash)
 // signatures, matching `openssl pkeyutl -rawin`.
 #include "crypto.h"
+#include "hex.h"
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -80,31 +81,12 @@ Sha256 sha256_of(std::string_view data) {
 }
 
 std::string to_hex(const Sha256& digest) {
-  static const char kHex[] = "0123456789abcdef";
   std::string s;
-  s.reserve(64);
-  for (auto b : digest) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
-  }
+  lpweb::append_hex(s, digest.data(), digest.size());
   return s;
 }
 
-bool from_hex(std::string_view hex, Sha256* out) {
-  if (hex.size() != 64) return false;
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = val(hex[2 * i]), lo = val(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
+bool from_hex(std::string_view hex, Sha256* out) { return lpweb::parse_hex(hex, out->data(), out->size()); }
 
 bool digests_equal(const Sha256& a, const Sha256& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

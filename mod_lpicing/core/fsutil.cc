@@ -1,6 +1,7 @@
 // Implementation of the store's POSIX helpers. Every path walk is relative to an
 // open directory and uses O_NOFOLLOW, so a symlink planted in the store is never followed.
 #include "fsutil.h"
+#include "hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -187,17 +188,12 @@ std::string random_suffix() {
     }
     got += static_cast<std::size_t>(n);
   }
-  static const char kHex[] = "0123456789abcdef";
   std::string s;
-  for (unsigned char c : b) {
-    s.push_back(kHex[c >> 4]);
-    s.push_back(kHex[c & 15]);
-  }
+  lpweb::append_hex(s, b, sizeof b);
   return s;
 }
 
 std::string quote(std::string_view name) {
-  static const char kHex[] = "0123456789abcdef";
   std::string s = "\"";
   for (unsigned char c : name) {
     if (c == '"' || c == '\\') {
@@ -205,8 +201,7 @@ std::string quote(std::string_view name) {
       s.push_back(static_cast<char>(c));
     } else if (c < 0x20 || c == 0x7f) {
       s += "\\x";
-      s.push_back(kHex[c >> 4]);
-      s.push_back(kHex[c & 15]);
+      lpweb::append_hex(s, &c, 1);
     } else {
       s.push_back(static_cast<char>(c));
     }

@@ -4,6 +4,7 @@
 #include "index.h"
 
 #include "text.h"
+#include "hex.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -59,37 +60,18 @@ bool parse_i64(std::string_view s, std::int64_t* out) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case is not canonical either
-}
-
 bool parse_sha256(std::string_view s, Sha256* out) {
-  if (s.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = hex_value(s[2 * i]);
-    int lo = hex_value(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
+  return lpweb::parse_hex(s, out->data(), out->size(), /*upper_ok=*/false);  // upper case is not canonical
 }
 
-void append_hex(std::string& out, const Sha256& sha) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (std::uint8_t b : sha) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-}
+void append_hex(std::string& out, const Sha256& sha) { lpweb::append_hex(out, sha.data(), sha.size()); }
 
 bool is_lower_hex64(std::string_view s) {
   Sha256 ignored;
   return parse_sha256(s, &ignored);
 }
 
-// The bundle's naming rules (design.md, Bundles), re-checked so that a
+// The bundle's naming rules (README, Bundles), re-checked so that a
 // tampered INDEX cannot smuggle a path that escapes files/.
 bool is_valid_entry_path(std::string_view path, std::string* why) {
   if (path.empty()) return *why = "empty path", false;

@@ -5,7 +5,7 @@
 // watcher logs each record once, whichever watcher is alive when the ingest
 // finishes (a graceful restart replaces the watcher, not the ingest), and
 // remembers how far it got in STORE/ingest.reported. Written only under the
-// store lock by the deploy user; read by the watcher and the status page.
+// store lock by the deploy user; read by the watcher.
 #pragma once
 
 #include <cstdint>

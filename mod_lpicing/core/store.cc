@@ -137,7 +137,7 @@ StoreResult activate_locked(LockedStore& store, const std::string& revision, con
   if (old == revision) return result;
   // previous.pending records the revision being replaced before current
   // flips, so a kill at any point loses neither pin (invariant 5); the next
-  // writer finishes the job (finish_activation).
+  // writer finishes the job (finish_flip).
   if (!old.empty()) write_revision_link(store.store(), kPreviousPending, old, hook);
   write_revision_link(store.store(), kCurrent, revision, hook);
   if (!old.empty() && ::renameat(store.store(), kPreviousPending, store.store(), kPrevious) != 0)

@@ -35,7 +35,7 @@
 namespace {
 
 constexpr int kExitUsage = 64;
-constexpr int kExitNotReady = 4;  // wait: not every server has the revision (not in design.md's table)
+constexpr int kExitNotReady = 4;  // wait: not every server has the revision (README, lpicing wait)
 
 const char kUsage[] =
     "usage: lpicing pack SRC-DIR -r REV [-k PRIVATE-KEY] -o OUT\n"

@@ -9,6 +9,7 @@
 #include "index.h"
 #include "serve.h"
 #include "fuzz_check.h"
+#include "text.h"
 
 namespace {
 
@@ -36,7 +37,7 @@ void check_json_string(std::string_view s) {
       }
       continue;
     }
-    std::size_t n = detail::utf8_sequence_length(body, i);
+    std::size_t n = lpweb::utf8_sequence_length(body, i);
     CHECK(n > 0);
     i += n;
   }
@@ -48,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
   std::string json;
-  append_json_string(json, text);
+  lpweb::append_json_string(json, text);
   check_json_string(json);
 
   std::string error;

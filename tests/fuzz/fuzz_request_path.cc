@@ -14,6 +14,7 @@
 
 #include "index.h"
 #include "serve.h"
+#include "store_layout.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -132,9 +133,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     std::string_view rev = r.kind == PathKind::versioned ? r.revision : std::string_view("r2");
     for (Encoding e : {Encoding::identity, Encoding::br, Encoding::gzip}) {
-      check_served_path("/srv/store/", rev, r.file, served_file_path("/srv/store", rev, r.file, e));
-      check_served_path("/srv/store/", rev, r.file, served_file_path("/srv/store//", rev, r.file, e));
-      check_served_path("/", rev, r.file, served_file_path("/", rev, r.file, e));
+      check_served_path("/srv/store/", rev, r.file, layout::served_file_path("/srv/store", rev, r.file, e));
+      check_served_path("/srv/store/", rev, r.file, layout::served_file_path("/srv/store//", rev, r.file, e));
+      check_served_path("/", rev, r.file, layout::served_file_path("/", rev, r.file, e));
     }
   }
 

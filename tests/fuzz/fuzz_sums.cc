@@ -1,5 +1,5 @@
 // Fuzzes the bundle's text parsers: REVISION, SHA256SUMS and the entry-name rules
-// (normalize_entry_name), and compares the two UTF-8 validators of the core.
+// (normalize_entry_name), and checks lpweb::valid_utf8 against utf8_sequence_length.
 // The whole input goes to each of them.
 #include <cstddef>
 #include <cstdint>
@@ -10,25 +10,26 @@
 #include "bundle.h"
 #include "serve.h"
 #include "fuzz_check.h"
+#include "text.h"
 
 namespace {
 
 using namespace lpicing;
 
-bool utf8_by_serve(std::string_view s) {
+bool utf8_by_sequences(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = detail::utf8_sequence_length(s, i);
+    std::size_t n = lpweb::utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;
   }
   return true;
 }
 
-// design.md, Bundles: relative, valid UTF-8 without control characters, no '.',
+// README, Bundles: relative, valid UTF-8 without control characters, no '.',
 // '..' or empty components, ≤255 bytes a component, ≤1024 bytes a path.
 void check_contract_name(std::string_view name) {
   CHECK(!name.empty() && name.size() <= 1024 && name[0] != '/');
-  CHECK(utf8_by_serve(name));
+  CHECK(utf8_by_sequences(name));
   for (unsigned char c : name) CHECK(c >= 0x20 && c != 0x7f);
   std::size_t start = 0;
   for (;;) {
@@ -45,7 +46,7 @@ void check_contract_name(std::string_view name) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
 
-  CHECK(valid_utf8(in) == utf8_by_serve(in));
+  CHECK(lpweb::valid_utf8(in) == utf8_by_sequences(in));
 
   std::string revision, reason;
   if (parse_revision_file(in, &revision, &reason)) {

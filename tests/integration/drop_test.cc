@@ -23,11 +23,13 @@ std::string css_for(const std::string& rev) { return "/* revision " + rev + " */
 
 Files small_files(const std::string& rev) { return {{"css/app.css", css_for(rev)}}; }
 
-// A bundle whose deploy takes seconds (brotli 11 over ~16 MB of text): the
-// window in which a drop-directory writer acts while the ingest is busy.
-Files slow_files(const std::string& rev) {
+// A bundle whose deploy takes a few seconds (brotli 11 and gzip over ~3 MB of
+// text): the window in which a drop-directory writer acts while the ingest is
+// busy. The swap lands within microseconds of the ingest starting, so a
+// bigger bundle would only cost a busy machine time.
+Files slow_files(const std::string& rev, int modules = 200) {
   Files files = small_files(rev);
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < modules; ++i) {
     std::string js = "// " + rev + " module " + std::to_string(i) + "\n";
     while (js.size() < 16 * 1024) js += "export const v" + std::to_string(js.size()) + " = '" + rev + "-" + std::to_string(i * 7919 + js.size()) + "';\n";
     files["js/m" + std::to_string(i) + ".js"] = js;
@@ -242,7 +244,7 @@ TEST_F(DropTest, IngestOverItsTimeLimitIsKilledAndItsBundleLeftInPlace) {
   ASSERT_EQ(site_->deploy(site_->pack("100", small_files("100"))).exit_code, 0);
   start_watching("LPIcingIngestTimeout 1\n");
   allowed_errors_ = {"LPI0316", "LPI0309"};
-  site_->drop(site_->pack("600", slow_files("600")), "slow.tar.gz");
+  site_->drop(site_->pack("600", slow_files("600", 1000)), "slow.tar.gz");  // killed at 1 s, whatever its size
   ASSERT_TRUE(eventually_logged({"LPI0316", "1 s"})) << site_->httpd().error_log();
   EXPECT_TRUE(std::filesystem::exists(site_->incoming + "/slow.tar.gz"));
   EXPECT_FALSE(std::filesystem::exists(site_->store + "/revisions/600"));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bundle.h"
+#include "text.h"
 #include "lpicing_test_util.h"
 
 namespace lpicing {
@@ -61,13 +62,13 @@ TEST(BundleNames, RejectsOverlongComponentsAndPaths) {
 }
 
 TEST(BundleUtf8, RejectsOverlongFormsAndSurrogates) {
-  EXPECT_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(valid_utf8("\xe0\x80\xaf"));      // overlong '/'
-  EXPECT_FALSE(valid_utf8("\xf0\x80\x80\xaf"));  // overlong '/'
-  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));      // U+D800
-  EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(valid_utf8("\xe2\x82"));          // truncated
-  EXPECT_TRUE(valid_utf8("\xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(lpweb::valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(lpweb::valid_utf8("\xe0\x80\xaf"));      // overlong '/'
+  EXPECT_FALSE(lpweb::valid_utf8("\xf0\x80\x80\xaf"));  // overlong '/'
+  EXPECT_FALSE(lpweb::valid_utf8("\xed\xa0\x80"));      // U+D800
+  EXPECT_FALSE(lpweb::valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(lpweb::valid_utf8("\xe2\x82"));          // truncated
+  EXPECT_TRUE(lpweb::valid_utf8("\xe2\x82\xac \xf0\x9f\x98\x80"));
 }
 
 TEST(BundleRevision, FollowsTheContractPattern) {
