@@ -164,6 +164,41 @@ TEST_F(IcingTest, PostIsNotAllowed) {
   EXPECT_NE(r.header("allow").find("GET"), std::string::npos) << r.header("allow");
 }
 
+// ---- virtual hosts ------------------------------------------------------------------
+
+// A virtual host inherits, one by one, the directives it does not set, and keeps
+// those it does (lpicing::merge_settings, unit-tested field by field in settings_test).
+TEST_F(IcingTest, VirtualHostsInheritEachDirectiveTheyDoNotSet) {
+  deploy("100");
+  IcingSite& other = add_site("other");
+  other.deploy_revision("200", files_of("200"));
+  start("LPIcingPrefix /assets\nLPIcingCurrentMaxAge 120\nLPIcingComboMaxFiles 1\n"
+        "<VirtualHost *>\n  ServerName localhost\n</VirtualHost>\n"
+        "<VirtualHost *>\n  ServerName inherits.test\n</VirtualHost>\n"
+        "<VirtualHost *>\n  ServerName own.test\n  LPIcingStore \"" + other.store +
+        "\"\n  LPIcingCurrentMaxAge 60\n  LPIcingComboMaxFiles 2\n</VirtualHost>\n");
+  const std::string combo = "/assets/+combo/rev%s/?css/app.css&css/app.css";
+  auto combo_of = [&](const char* rev) {
+    std::string t = combo;
+    return t.replace(t.find("%s"), 2, rev);
+  };
+
+  Response inherited = site_->get("/assets/css/app.css", {}, "inherits.test");
+  ASSERT_EQ(inherited.status, 200) << inherited.error;
+  EXPECT_EQ(inherited.body, css_for("revision 100"));                     // LPIcingStore
+  EXPECT_EQ(inherited.header("cache-control"), "public, max-age=120");   // LPIcingCurrentMaxAge
+  EXPECT_EQ(site_->get(combo_of("100"), {}, "inherits.test").status, 400);  // LPIcingComboMaxFiles 1
+
+  Response own = site_->get("/assets/css/app.css", {}, "own.test");      // LPIcingPrefix inherited
+  ASSERT_EQ(own.status, 200) << own.error;
+  EXPECT_EQ(own.body, css_for("revision 200"));                          // its own store
+  EXPECT_EQ(own.header("cache-control"), "public, max-age=60");          // its own max-age
+  Response own_combo = site_->get(combo_of("200"), {}, "own.test");      // its own limit, 2
+  EXPECT_EQ(own_combo.status, 200);
+  EXPECT_EQ(own_combo.body, css_for("revision 200") + css_for("revision 200"));
+  EXPECT_EQ(site_->get("/assets/rev200/css/app.css", {}, "inherits.test").status, 404);  // not its store
+}
+
 // ---- revisions ----------------------------------------------------------------------
 
 TEST_F(IcingTest, UnversionedUrlServesCurrentWithShortMaxAge) {
