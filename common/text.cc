@@ -1,6 +1,8 @@
 // JSON strings and Prometheus label values, valid UTF-8 whatever the input.
 #include "text.h"
 
+#include "hex.h"
+
 namespace lpweb {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
@@ -39,60 +41,49 @@ bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+namespace {
+
+// Appends `s` quoted: '"' and '\\' escaped with a backslash, each other
+// control byte (and DEL) as `control(out, byte)` writes it, valid UTF-8 as
+// is, and each byte of invalid UTF-8 as `invalid`.
+template <typename Control>
+void append_quoted(std::string& out, std::string_view s, Control control, std::string_view invalid) {
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 1;
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
-      ++i;
     } else if (c < 0x20 || c == 0x7f) {
-      out.append("\\u00");
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-      ++i;
+      control(out, c);
+    } else if ((n = utf8_sequence_length(s, i)) == 0) {
+      out.append(invalid);
+      n = 1;
     } else {
-      std::size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        out.append("\\ufffd");
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
+      out.append(s.substr(i, n));
     }
+    i += n;
   }
   out.push_back('"');
 }
 
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  append_quoted(
+      out, s,
+      [](std::string& o, unsigned char c) {
+        o.append("\\u00");
+        o.push_back(kHexDigits[c >> 4]);
+        o.push_back(kHexDigits[c & 15]);
+      },
+      "\\ufffd");
+}
+
 void append_prometheus_label_value(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-      ++i;
-    } else if (c == '\n') {
-      out.append("\\n");
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out.push_back('?');
-      ++i;
-    } else {
-      std::size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        out.append("\xEF\xBF\xBD");
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-    }
-  }
-  out.push_back('"');
+  append_quoted(
+      out, s, [](std::string& o, unsigned char c) { o.append(c == '\n' ? "\\n" : "?"); }, "\xEF\xBF\xBD");
 }
 
 bool wants_prometheus(std::string_view query) {
