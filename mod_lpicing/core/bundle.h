@@ -80,6 +80,13 @@ std::optional<BundleError> open_bundle(const std::string& bundle_path, UniqueFd*
 std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
                                        int files_dirfd, Bundle* out);
 
+// The metadata files of a bundle (README, Bundles); every other entry is an asset.
+inline constexpr char kRevisionName[] = "REVISION";
+inline constexpr char kSumsName[] = "SHA256SUMS";
+inline constexpr char kSignatureName[] = "SHA256SUMS.sig";
+
+// ---- The text rules (core/bundle_text.cc): names, REVISION and SHA256SUMS ----
+
 // Checks an archive entry name. Strips one leading "./" (as `tar -C dir .` writes) and,
 // for directories, one trailing '/'. Returns false with *reason when invalid; on success
 // *name is the normalised name, empty for the archive root ("./").

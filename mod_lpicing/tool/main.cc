@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "bundle.h"
+#include "cli.h"
 #include "crypto.h"
 #include "fsutil.h"
 #include "gate_json.h"
@@ -34,8 +35,7 @@
 
 namespace {
 
-constexpr int kExitUsage = 64;
-constexpr int kExitNotReady = 4;  // wait: not every server has the revision (README, lpicing wait)
+using namespace lpicing_tool;
 
 const char kUsage[] =
     "usage: lpicing pack SRC-DIR -r REV [-k PRIVATE-KEY] -o OUT\n"
@@ -61,22 +61,6 @@ const char kHelp[] =
     "0.5 s until REV is present on all of them (--current: until it is current on all),\n"
     "or SECONDS pass (default 300); progress on stderr, --json prints the result on stdout.\n";
 
-struct Args {
-  std::string verb;
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> values;
-  std::set<std::string> flags;
-};
-
-int usage(const std::string& problem) {
-  fprintf(stderr, "lpicing: %s\n%s", problem.c_str(), kUsage);
-  return kExitUsage;
-}
-
-int fail(int code, const std::string& message) {
-  fprintf(stderr, "lpicing: %s\n", message.c_str());
-  return code;
-}
 
 const std::map<std::string, std::string>& aliases() {
   static const std::map<std::string, std::string> a = {
@@ -401,104 +385,21 @@ int cmd_ingest(const Args& args) {
   return lpicing::exit_code(report.status);
 }
 
-bool is_http_url(const std::string& url) {
-  auto starts = [&](const char* scheme) { return strncasecmp(url.c_str(), scheme, strlen(scheme)) == 0; };
-  return (starts("http://") && url.size() > 7) || (starts("https://") && url.size() > 8);
-}
-
-// Polls every web server's lpicing-status until each has the revision: the
-// gate before appservers roll. Servers once ready are not asked again.
-int cmd_wait(const Args& args) {
-  using Clock = std::chrono::steady_clock;
-  constexpr auto kInterval = std::chrono::milliseconds(500);
-  constexpr long kRequestTimeoutMs = 2000;
-  constexpr long kMinRequestTimeoutMs = 250;
-
-  for (auto& [k, v] : args.values)
-    if (k != "--rev" && k != "--timeout") return usage("option " + k + " does not apply to wait");
-  for (auto& f : args.flags)
-    if (f != "--json" && f != "--current") return usage("option " + f + " does not apply to wait");
-  auto rev_it = args.values.find("--rev");
-  if (rev_it == args.values.end()) return usage("wait needs --rev REV");
-  const std::string& rev = rev_it->second;
-  if (!lpicing::is_valid_revision_id(rev))
-    return usage("revision id " + lpicing::quote(rev) + " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
-  double timeout = 300;
-  if (auto t = args.values.find("--timeout"); t != args.values.end()) {
-    char* end = nullptr;
-    timeout = strtod(t->second.c_str(), &end);
-    if (t->second.empty() || *end || !(timeout >= 0) || timeout > 7 * 86400)
-      return usage("--timeout needs a number of seconds from 0 to 604800");
-  }
-  if (args.positional.empty()) return usage("wait needs at least one lpicing-status URL");
-  for (const std::string& url : args.positional)
-    if (!is_http_url(url))
-      return usage("status URL " + lpicing::quote(url) + " is not an http:// or https:// URL");
-  const bool require_current = args.flags.count("--current") > 0;
-  const bool json = args.flags.count("--json") > 0;
-  const std::size_t n = args.positional.size();
-
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fail(3, "cannot initialise libcurl");
-  std::vector<lpicing_tool::GateServerResult> servers(n);
-  for (std::size_t i = 0; i < n; ++i) servers[i].url = args.positional[i];
-  std::size_t ready = 0;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
-  auto seconds_since_start = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  fprintf(stderr, "lpicing: waiting up to %g s for revision %s %s on %zu server%s\n", timeout, rev.c_str(),
-          require_current ? "to be current" : "to be present", n, n == 1 ? "" : "s");
-  {
-    lpicing_tool::StatusPoller poller(args.positional);
-    for (;;) {
-      const auto round = Clock::now();
-      std::vector<std::size_t> pending;
-      for (std::size_t i = 0; i < n; ++i)
-        if (servers[i].ready_after < 0) pending.push_back(i);
-      long left_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - round).count());
-      long request_ms = std::min(kRequestTimeoutMs, std::max(left_ms, kMinRequestTimeoutMs));
-      std::vector<lpicing::PollResult> polled = poller.poll(pending, request_ms);
-      for (std::size_t k = 0; k < pending.size(); ++k) {
-        lpicing_tool::GateServerResult& s = servers[pending[k]];
-        lpicing::GateCheck check = lpicing_tool::check_server(polled[k], rev, require_current);
-        ++s.polls;
-        s.http_status = polled[k].reached ? polled[k].http_status : 0;
-        // Transport errors carry timings: only a new kind of trouble is news.
-        bool changed = check.state != s.last.state ||
-                       (check.state != lpicing::GateState::unreachable && check.reason != s.last.reason);
-        s.last = std::move(check);
-        if (s.last.state == lpicing::GateState::ready) {
-          s.ready_after = seconds_since_start();
-          ++ready;
-          fprintf(stderr, "lpicing: %s ready: %s (%zu of %zu ready, %.1f s)\n", s.url.c_str(),
-                  s.last.reason.c_str(), ready, n, s.ready_after);
-        } else if (changed) {
-          fprintf(stderr, "lpicing: %s not ready: %s\n", s.url.c_str(), s.last.reason.c_str());
-        }
-      }
-      if (ready == n || Clock::now() >= deadline) break;
-      std::this_thread::sleep_until(std::min(round + kInterval, deadline));
-    }
-  }
-  curl_global_cleanup();
-  const double elapsed = seconds_since_start();
-  if (json) printf("%s", lpicing_tool::gate_result_json(rev, require_current, ready == n, elapsed, servers).c_str());
-  if (ready == n) {
-    fprintf(stderr, "lpicing: revision %s is %s on all %zu server%s (%.1f s)\n", rev.c_str(),
-            require_current ? "current" : "present", n, n == 1 ? "" : "s", elapsed);
-    return 0;
-  }
-  std::string lacking;
-  for (const auto& s : servers) {
-    if (s.ready_after >= 0) continue;
-    fprintf(stderr, "lpicing: %s lacks revision %s: %s\n", s.url.c_str(), rev.c_str(), s.last.reason.c_str());
-    lacking += (lacking.empty() ? "" : ", ") + s.url;
-  }
-  return fail(kExitNotReady, "timed out after " + std::to_string(static_cast<long>(timeout + 0.5)) + " s: " +
-                                 std::to_string(n - ready) + " of " + std::to_string(n) + " servers lack revision " +
-                                 rev + (require_current ? " as current" : "") + ": " + lacking);
-}
-
 }  // namespace
+
+namespace lpicing_tool {
+
+int usage(const std::string& problem) {
+  fprintf(stderr, "lpicing: %s\n%s", problem.c_str(), kUsage);
+  return kExitUsage;
+}
+
+int fail(int code, const std::string& message) {
+  fprintf(stderr, "lpicing: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace lpicing_tool
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage("no command given");
