@@ -400,7 +400,7 @@ TEST_F(EdgeTest, CountersSurviveAGracefulRestart) {
   ASSERT_TRUE(httpd_->graceful(&error)) << error;
   ASSERT_EQ(raw_get("/g").status, 301);
   Response json = get(port(), "localhost", "/lpedge-status");
-  EXPECT_NE(json.body.find("\"status\":301,\"count\":6}"), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"status\": 301, \"count\": 6}"), std::string::npos) << json.body;
 }
 
 // ---- bad configuration ----------------------------------------------------------
