@@ -66,8 +66,29 @@ bool drop_privileges(const ServerConf* c, std::string* why) {
   return true;
 }
 
+// Holds SIGTERM back for its lifetime: a graceful restart's SIGTERM then
+// lands after the lines are logged and the mark written, never between
+// (the next watcher would log them again). The parent's SIGKILL after 1 s
+// still bounds it.
+class TermDeferred {
+ public:
+  TermDeferred() {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old_);
+  }
+  ~TermDeferred() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  TermDeferred(const TermDeferred&) = delete;
+  TermDeferred& operator=(const TermDeferred&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 // Logs the journal's new records, each once, with the level its result calls for.
 void report_outcomes(const Watcher* w, std::uint64_t* reported) {
+  TermDeferred deferred;
   const ServerConf* c = w->conf;
   lpicing::DropState state = lpicing::read_drop_state(c->store);
   if (state.last_seq <= *reported) return;
