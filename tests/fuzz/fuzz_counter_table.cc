@@ -65,6 +65,25 @@ std::unique_ptr<unsigned char[]> segment(std::size_t bytes, std::string_view fil
   return memory;
 }
 
+// A table of `shape`: its registry in private memory, as the parent keeps it;
+// its segment exactly the counters' size or any size up to 64 bytes over,
+// filled with fuzzed bytes, as a child could leave it.
+struct FuzzedTable {
+  FuzzedTable(Input& in, const lpweb::CounterShape& shape)
+      : registry((lpweb::CounterTable::registry_bytes(shape) + 7) / 8),
+        needed(lpweb::CounterTable::counter_bytes(shape)) {
+    lpweb::CounterTable::init_registry(registry.data(), shape);
+    bytes = in.byte() & 1 ? needed : in.u16() % (needed + 64);
+    shared = segment(bytes, in.bytes(in.byte()));
+    table = lpweb::CounterTable(registry.data(), shared.get(), bytes);
+  }
+  std::vector<std::uint64_t> registry;
+  std::size_t needed;
+  std::size_t bytes = 0;
+  std::unique_ptr<unsigned char[]> shared;
+  lpweb::CounterTable table;
+};
+
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
@@ -143,12 +162,9 @@ void generic_table(Input& in) {
   shape.rows = in.byte() % 33;
   shape.columns = in.byte() % 9;
   shape.key_bytes = in.byte() % 40;
-  std::vector<std::uint64_t> registry((lpweb::CounterTable::registry_bytes(shape) + 7) / 8);
-  lpweb::CounterTable::init_registry(registry.data(), shape);
-  const std::size_t needed = lpweb::CounterTable::counter_bytes(shape);
-  const std::size_t bytes = in.byte() & 1 ? needed : in.u16() % (needed + 64);
-  auto shared = segment(bytes, in.bytes(in.byte()));
-  lpweb::CounterTable table(registry.data(), shared.get(), bytes);
+  FuzzedTable fuzzed(in, shape);
+  lpweb::CounterTable& table = fuzzed.table;
+  const std::size_t needed = fuzzed.needed, bytes = fuzzed.bytes;
   const bool usable = bytes >= needed;
 
   std::vector<std::string> keys;
@@ -176,7 +192,7 @@ void generic_table(Input& in) {
     std::uint64_t delta = in.u64();
     bool valid = usable && row >= 0 && static_cast<std::uint32_t>(row) < table.rows_used() && column < shape.columns;
     std::uint64_t stored = 0;
-    if (valid) std::memcpy(&stored, shared.get() + (std::size_t(row) * shape.columns + column) * 8, 8);
+    if (valid) std::memcpy(&stored, fuzzed.shared.get() + (std::size_t(row) * shape.columns + column) * 8, 8);
     CHECK(table.get(row, column) == (valid ? stored : 0));
     table.add(row, column, delta);
     CHECK(table.get(row, column) == (valid ? stored + delta : 0));
@@ -186,12 +202,8 @@ void generic_table(Input& in) {
 
 void lpedge_outputs(Input& in) {
   lpweb::CounterShape shape = lpedge::redirect_counter_shape();
-  std::vector<std::uint64_t> registry((lpweb::CounterTable::registry_bytes(shape) + 7) / 8);
-  lpweb::CounterTable::init_registry(registry.data(), shape);
-  const std::size_t needed = lpweb::CounterTable::counter_bytes(shape);
-  const std::size_t bytes = in.byte() & 1 ? needed : in.u16() % (needed + 64);
-  auto shared = segment(bytes, in.bytes(in.byte()));
-  lpweb::CounterTable table(registry.data(), shared.get(), bytes);
+  FuzzedTable fuzzed(in, shape);
+  lpweb::CounterTable& table = fuzzed.table;
   std::uint32_t rows = 0;
   for (int n = in.byte() % 24; n > 0 && !in.empty(); --n) {
     int status = static_cast<int>(in.u16() % 1100);
@@ -210,12 +222,8 @@ void lpedge_outputs(Input& in) {
 
 void lpicing_outputs(Input& in) {
   lpweb::CounterShape shape = lpicing::request_counter_shape();
-  std::vector<std::uint64_t> registry((lpweb::CounterTable::registry_bytes(shape) + 7) / 8);
-  lpweb::CounterTable::init_registry(registry.data(), shape);
-  const std::size_t needed = lpweb::CounterTable::counter_bytes(shape);
-  const std::size_t bytes = in.byte() & 1 ? needed : in.u16() % (needed + 64);
-  auto shared = segment(bytes, in.bytes(in.byte()));
-  lpweb::CounterTable table(registry.data(), shared.get(), bytes);
+  FuzzedTable fuzzed(in, shape);
+  lpweb::CounterTable& table = fuzzed.table;
   std::vector<int> rows = {-1};
   for (int n = in.byte() % 3; n > 0 && !in.empty(); --n) rows.push_back(lpicing::store_row(table, in.bytes(in.u16() % 1100)));
   for (int n = in.byte() % 8; n > 0 && !in.empty(); --n)
