@@ -87,6 +87,15 @@ std::string describe_process_group(pid_t pgid) {
     std::string cmdline = read_file("/proc/" + pid + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     out += "\n  pid " + pid + " [" + state + "] " + cmdline;
+    // A leader shows Z while its other threads still run (or sit in D): name their states.
+    if (state == "Z") {
+      for (const auto& task : std::filesystem::directory_iterator("/proc/" + pid + "/task", ec)) {
+        std::string t = read_file(task.path().string() + "/stat");
+        std::size_t close = t.rfind(')');
+        if (close != std::string::npos && close + 2 < t.size())
+          out += "\n    thread " + task.path().filename().string() + " [" + t.substr(close + 2, 1) + "]";
+      }
+    }
   }
   return out.empty() ? " (none listed in /proc)" : out;
 }
@@ -277,7 +286,7 @@ bool Httpd::start(std::string* error) {
     if (pid_ < 0) return false;
     pgid_ = pid_;
     if (!stop_windows_.empty() && stop_windows_.back().second == std::string::npos)
-      stop_windows_.back().second = error_log().size();
+      stop_windows_.back().second = error_log_size();
     if (wait_until_answering(error)) return true;
     stop();
     // Another process may have taken the port between our pick and httpd's bind.
@@ -292,19 +301,19 @@ bool Httpd::wait_until_answering(std::string* error) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      *error = "httpd exited during start-up:\n" + read_file(dir_ + "/logs/stderr.log") + error_log();
+      *error = "httpd exited during start-up:\n" + read_file(dir_ + "/logs/stderr.log") + error_log_tail(100);
       return false;
     }
     RawResponse r = raw_request(port_, "GET /lpweb-readiness-probe HTTP/1.0\r\n\r\n", 1000);
     if (r.status > 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval of a readiness check
   }
-  *error = "httpd did not answer on port " + std::to_string(port_) + " within 20 s:\n" + error_log();
+  *error = "httpd did not answer on port " + std::to_string(port_) + " within 20 s:\n" + error_log_tail(100);
   return false;
 }
 
-int Httpd::count_in_error_log(const std::string& needle) const {
-  std::string log = error_log();
+int Httpd::count_in_error_log(const std::string& needle, std::size_t from) const {
+  std::string log = error_log_since(from);
   int n = 0;
   for (std::size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
   return n;
@@ -316,27 +325,28 @@ bool Httpd::graceful(std::string* error) {
     return false;
   }
   const std::string marker = "resuming normal operations";
-  int before = count_in_error_log(marker);
+  const std::size_t from = error_log_size();
+  int before = count_in_error_log(marker, from);
   write_file(dir_ + "/httpd.conf", render_config());
   kill(pid_, SIGUSR1);
   auto deadline = Clock::now() + std::chrono::seconds(20);
   while (Clock::now() < deadline) {
-    if (count_in_error_log(marker) > before) return wait_until_answering(error);
+    if (count_in_error_log(marker, from) > before) return wait_until_answering(error);
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      *error = "httpd exited during graceful restart:\n" + error_log();
+      *error = "httpd exited during graceful restart:\n" + error_log_tail(100);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  *error = "httpd did not finish a graceful restart within 20 s:\n" + error_log();
+  *error = "httpd did not finish a graceful restart within 20 s:\n" + error_log_tail(100);
   return false;
 }
 
 void Httpd::stop() {
   if (pid_ > 0) {
-    const std::size_t stop_offset = error_log().size();
+    const std::size_t stop_offset = error_log_size();
     stop_windows_.push_back({stop_offset, std::string::npos});
     // A graceful stop first, as Debian's apache2.service stops httpd. SIGTERM alone is
     // an ungraceful stop, where mpm_event's close_worker_sockets() closes connections
@@ -351,10 +361,10 @@ void Httpd::stop() {
     bool exited = false;
     kill(pid_, SIGWINCH);
     auto graceful_begun = [&] {
-      std::string log = error_log();
-      return log.size() > stop_offset && log.find("shutting down gracefully", stop_offset) != std::string::npos;
+      return error_log_since(stop_offset).find("shutting down gracefully") != std::string::npos;
     };
-    while (!exited && !graceful_begun() && Clock::now() < deadline) {
+    bool graceful_logged = false;
+    while (!exited && !(graceful_logged = graceful_begun()) && Clock::now() < deadline) {
       exited = waitpid(pid_, &status, WNOHANG) == pid_;
       if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -363,13 +373,16 @@ void Httpd::stop() {
       exited = waitpid(pid_, &status, WNOHANG) == pid_;
       if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    if (!exited) exited = waitpid(pid_, &status, WNOHANG) == pid_;  // it may have just made it
     if (!exited) {
       std::string members = describe_process_group(pgid_);
       kill(-pgid_, SIGKILL);
       waitpid(pid_, &status, 0);
       ADD_FAILURE() << "httpd (pid " << pid_ << ") was still running " << stop_seconds
-                    << " s after it was asked to stop and was killed with SIGKILL; its process group then:" << members
-                    << "\nerror log tail:\n" << tail_lines(error_log(), 30);
+                    << " s after it was asked to stop and was killed with SIGKILL ("
+                    << (graceful_logged ? "it had logged its graceful stop" : "it never logged its graceful stop")
+                    << "); its process group then:" << members
+                    << "\nerror log tail:\n" << error_log_tail(30);
     }
     pid_ = -1;
   }
@@ -394,7 +407,7 @@ void Httpd::wait_for_process_group() {
       while (!gone() && Clock::now() < reap_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       ADD_FAILURE() << "httpd's process group " << pgid_ << " still had processes " << group_seconds
                     << " s after httpd's parent exited; killed with SIGKILL:" << members
-                    << "\nerror log tail:\n" << tail_lines(error_log(), 30);
+                    << "\nerror log tail:\n" << error_log_tail(30);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -403,6 +416,26 @@ void Httpd::wait_for_process_group() {
 }
 
 std::string Httpd::error_log() const { return read_file(dir_ + "/logs/error.log"); }
+
+std::string Httpd::error_log_since(std::size_t offset) const {
+  std::ifstream in(dir_ + "/logs/error.log", std::ios::binary);
+  if (!in || !in.seekg(static_cast<std::streamoff>(offset))) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::size_t Httpd::error_log_size() const {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(dir_ + "/logs/error.log", ec);
+  return ec ? 0 : static_cast<std::size_t>(size);
+}
+
+std::string Httpd::error_log_tail(int n) const {
+  constexpr std::size_t kTailBytes = 64 * 1024;  // plenty for 30 lines of httpd's log
+  std::size_t size = error_log_size();
+  return tail_lines(error_log_since(size > kTailBytes ? size - kTailBytes : 0), n);
+}
 std::string Httpd::access_log() const { return read_file(dir_ + "/logs/access.log"); }
 
 std::vector<std::string> Httpd::sanitizer_reports() const {

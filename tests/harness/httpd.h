@@ -68,6 +68,12 @@ class Httpd {
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
   std::string error_log() const;
+  // The error log from byte `offset` on, and its size: what a poll loop reads, so a
+  // long load test's log (hundreds of MB at trace8) is not re-read every 10 ms.
+  std::string error_log_since(std::size_t offset) const;
+  std::size_t error_log_size() const;
+  // Its last `n` lines, read from the end of the file.
+  std::string error_log_tail(int n) const;
   std::string access_log() const;
   // Error-log lines at error, crit, alert or emerg level, and child-crash lines at any
   // level (AH00052 and kin), not matching any of `allowed`, after every sanitizer report
@@ -83,7 +89,7 @@ class Httpd {
   std::string render_config() const;
   void wait_for_process_group();
   bool wait_until_answering(std::string* error);
-  int count_in_error_log(const std::string& needle) const;
+  int count_in_error_log(const std::string& needle, std::size_t from) const;
 
   HttpdOptions options_;
   std::string dir_;
