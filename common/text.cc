@@ -96,4 +96,21 @@ bool wants_prometheus(std::string_view query) {
   return false;
 }
 
+std::string quote(std::string_view name) {
+  std::string s = "\"";
+  for (unsigned char c : name) {
+    if (c == '"' || c == '\\') {
+      s.push_back('\\');
+      s.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      s += "\\x";
+      append_hex(s, &c, 1);
+    } else {
+      s.push_back(static_cast<char>(c));
+    }
+  }
+  s.push_back('"');
+  return s;
+}
+
 }  // namespace lpweb

@@ -24,6 +24,10 @@ void append_json_string(std::string& out, std::string_view s);
 // newline escaped, other control characters as '?', invalid UTF-8 bytes as U+FFFD.
 void append_prometheus_label_value(std::string& out, std::string_view s);
 
+// `name` in double quotes for a message: backslash and '"' escaped, control
+// characters as \xNN, so a hostile name cannot forge a log line.
+std::string quote(std::string_view name);
+
 // Whether a status page's query string asks for Prometheus text: one of its
 // '&'-separated fields is exactly "format=prometheus".
 bool wants_prometheus(std::string_view query);

@@ -57,15 +57,13 @@ int guarded(request_rec* r, int fallback, F&& body) noexcept {
 template <typename F>
 const char* guarded_directive(cmd_parms* cmd, F&& body) noexcept {
   try {
-    std::string why = body(conf_of(cmd->server)->policy);
-    if (why.empty()) return nullptr;
-    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", why.c_str(), nullptr);
+    lpweb::Status done = body(conf_of(cmd->server)->policy);
+    if (done) return nullptr;
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", done.error().message.c_str(), nullptr);
   } catch (const std::exception& e) {
     return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", e.what(), nullptr);
   }
 }
-
-std::string quoted(const char* s) { return std::string("'") + s + "'"; }
 
 }  // namespace
 
@@ -93,19 +91,21 @@ static const char* cmd_redirect(cmd_parms* cmd, void*, const char* edge, const c
 }
 
 static const char* cmd_scheme(cmd_parms* cmd, void*, const char* arg) {
-  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
-    p->scheme = lpedge::parse_scheme(arg);
-    return p->scheme ? "" : quoted(arg) + " is not one of preserve, http, https";
+  return guarded_directive(cmd, [&](lpedge::Policy* p) -> lpweb::Status {
+    lpweb::Result<lpedge::Scheme> scheme = lpedge::parse_scheme(arg);
+    if (!scheme) return scheme.error();
+    p->scheme = *scheme;
+    return {};
   });
 }
 
 // cmd->info tells LPEdgeStatus (non-null) from LPEdgeUnsafeMethodStatus.
 static const char* cmd_status(cmd_parms* cmd, void*, const char* arg) {
-  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
-    auto status = lpedge::parse_redirect_status(arg);
-    if (!status) return quoted(arg) + " is not a redirect status; use 301, 302, 303, 307 or 308";
-    (cmd->info ? p->safe_status : p->unsafe_status) = status;
-    return "";
+  return guarded_directive(cmd, [&](lpedge::Policy* p) -> lpweb::Status {
+    lpweb::Result<int> status = lpedge::parse_redirect_status(arg);
+    if (!status) return status.error();
+    (cmd->info ? p->safe_status : p->unsafe_status) = *status;
+    return {};
   });
 }
 
@@ -114,12 +114,7 @@ static const char* cmd_exempt(cmd_parms* cmd, void*, const char* arg) {
 }
 
 static const char* cmd_cache_control(cmd_parms* cmd, void*, const char* arg) {
-  return guarded_directive(cmd, [&](lpedge::Policy* p) -> std::string {
-    std::string why = lpedge::check_header_value(arg);
-    if (!why.empty()) return "value " + quoted(arg) + " " + why;
-    p->cache_control = arg;
-    return "";
-  });
+  return guarded_directive(cmd, [&](lpedge::Policy* p) { return p->set_cache_control(arg); });
 }
 
 // The counters last as long as httpd (graceful restarts included): their

@@ -86,21 +86,13 @@ void* lpicing_merge_server_conf(apr_pool_t* pool, void* base, void* over);
 int lpicing_check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 const char* lpicing_cmd_store(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_max_age(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_keep(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_combo_compressors(cmd_parms* cmd, void*, const char* arg);
+// Every numeric directive (lpicing::set_numeric_directive has their rules).
+const char* lpicing_cmd_number(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on);
 const char* lpicing_cmd_user(cmd_parms* cmd, void*, const char* user, const char* group);
-const char* lpicing_cmd_ingest_timeout(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_max_entries(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_max_bytes(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg);
 // mod_lpicing_watcher.cc
 int lpicing_start_watcher(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 // mod_lpicing_serve.cc

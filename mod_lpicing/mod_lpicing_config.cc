@@ -27,15 +27,6 @@ const char* directive_error(cmd_parms* cmd, const char* arg, const char* why) {
   return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg, "' ", why, nullptr);
 }
 
-bool parse_int(const char* arg, long min, long max, int* out) {
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(arg, &end, 10);
-  if (errno || end == arg || *end || v < min || v > max) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
-
 // How an operator finds a server in the configuration.
 const char* context_name(apr_pool_t* p, const server_rec* v) {
   if (!v->is_virtual) return "the main server";
@@ -109,12 +100,6 @@ const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
-const char* lpicing_cmd_max_age(cmd_parms* cmd, void*, const char* arg) {
-  if (!parse_int(arg, 0, 31536000, &conf_of(cmd->server)->current_max_age))
-    return directive_error(cmd, arg, "is not a number of seconds from 0 to 31536000");
-  return nullptr;
-}
-
 const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg) {
   const char* dir = ap_server_root_relative(cmd->pool, arg);
   if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
@@ -136,9 +121,8 @@ const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg) {
     apr_file_read_full(f, pem.data(), n, &n);
     apr_file_close(f);
     pem.resize(n);
-    std::string why;
-    if (!lpicing::ed25519_check_public_key(pem, &why))
-      return directive_error(cmd, file, ("is not an Ed25519 public key in PEM: " + why).c_str());
+    if (lpweb::Status key = lpicing::ed25519_check_public_key(pem); !key)
+      return directive_error(cmd, file, ("is not an Ed25519 public key in PEM: " + key.error().message).c_str());
     // Read once, here: the ingest gets these bytes, whatever the file holds later.
     conf_of(cmd->server)->trusted_key = file;
     conf_of(cmd->server)->trusted_key_pem = apr_pstrmemdup(cmd->pool, pem.data(), pem.size());
@@ -148,46 +132,16 @@ const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
-const char* lpicing_cmd_keep(cmd_parms* cmd, void*, const char* arg) {
-  if (!parse_int(arg, 1, 100000, &conf_of(cmd->server)->keep))
-    return directive_error(cmd, arg, "is not a number of revisions of at least 1");
-  return nullptr;
-}
-
 const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg) {
   if (arg[0] != '/') return directive_error(cmd, arg, "must be the absolute path of the lpicing program");
   conf_of(cmd->server)->tool = apr_pstrdup(cmd->pool, arg);
   return nullptr;
 }
 
-const char* lpicing_cmd_combo_max_files(cmd_parms* cmd, void*, const char* arg) {
-  if (!parse_int(arg, 1, 10000, &conf_of(cmd->server)->combo_max_files))
-    return directive_error(cmd, arg, "is not a number of files from 1 to 10000");
-  return nullptr;
-}
-
-const char* lpicing_cmd_combo_max_bytes(cmd_parms* cmd, void*, const char* arg) {
-  std::uint64_t v = 0;
-  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v) || v == 0)
-    return directive_error(cmd, arg, "is not a size from 1 to 1G (bytes, or with K, M or G)");
-  conf_of(cmd->server)->combo_max_bytes = static_cast<apr_int64_t>(v);
-  return nullptr;
-}
-
-const char* lpicing_cmd_combo_cache_bytes(cmd_parms* cmd, void*, const char* arg) {
-  std::uint64_t v = 0;
-  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 30, &v))
-    return directive_error(cmd, arg, "is not a size from 0 (no cache) to 1G (bytes, or with K, M or G)");
-  conf_of(cmd->server)->combo_cache_bytes = static_cast<apr_int64_t>(v);
-  return nullptr;
-}
-
-const char* lpicing_cmd_combo_compressors(cmd_parms* cmd, void*, const char* arg) {
-  if (!parse_int(arg, 0, lpicing::kComboMaxCompressors, &conf_of(cmd->server)->combo_compressors))
-    return directive_error(cmd, arg,
-                           apr_psprintf(cmd->pool, "is not a number of compressions from 0 (never compress) to %ld",
-                                        static_cast<long>(lpicing::kComboMaxCompressors)));
-  return nullptr;
+const char* lpicing_cmd_number(cmd_parms* cmd, void*, const char* arg) {
+  const char* kept = apr_pstrdup(cmd->pool, arg);  // LPIcingMaxRatio keeps its text
+  lpweb::Status set = lpicing::set_numeric_directive(conf_of(cmd->server), cmd->cmd->name, kept);
+  return set ? nullptr : directive_error(cmd, arg, set.error().message.c_str());
 }
 
 const char* lpicing_cmd_quick(cmd_parms* cmd, void*, int on) {
@@ -199,37 +153,6 @@ const char* lpicing_cmd_user(cmd_parms* cmd, void*, const char* user, const char
   if (!*user || (group && !*group)) return directive_error(cmd, user, "needs a user name (and optionally a group)");
   conf_of(cmd->server)->user = apr_pstrdup(cmd->pool, user);
   conf_of(cmd->server)->group = group ? apr_pstrdup(cmd->pool, group) : nullptr;
-  return nullptr;
-}
-
-const char* lpicing_cmd_ingest_timeout(cmd_parms* cmd, void*, const char* arg) {
-  if (!parse_int(arg, 1, 86400, &conf_of(cmd->server)->ingest_timeout))
-    return directive_error(cmd, arg, "is not a number of seconds from 1 to 86400");
-  return nullptr;
-}
-
-const char* lpicing_cmd_max_entries(cmd_parms* cmd, void*, const char* arg) {
-  int v = 0;
-  if (!parse_int(arg, 1, 100000000, &v)) return directive_error(cmd, arg, "is not a number of entries from 1 to 100000000");
-  conf_of(cmd->server)->max_entries = v;
-  return nullptr;
-}
-
-const char* lpicing_cmd_max_bytes(cmd_parms* cmd, void*, const char* arg) {
-  std::uint64_t v = 0;
-  if (!lpicing::parse_byte_size(arg, std::uint64_t{1} << 40, &v) || v == 0)
-    return directive_error(cmd, arg, "is not a size from 1 to 1024G (bytes, or with K, M or G)");
-  conf_of(cmd->server)->max_bytes = static_cast<apr_int64_t>(v);
-  return nullptr;
-}
-
-const char* lpicing_cmd_max_ratio(cmd_parms* cmd, void*, const char* arg) {
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(arg, &end);
-  if (errno || end == arg || *end || !(v >= 1) || v > 1e6)
-    return directive_error(cmd, arg, "is not a ratio from 1 to 1000000");
-  conf_of(cmd->server)->max_ratio = apr_pstrdup(cmd->pool, arg);
   return nullptr;
 }
 

@@ -109,7 +109,8 @@ void report_outcomes(const Watcher* w, std::uint64_t* reported) {
     *reported = r.seq;
   }
   if (state.last_seq > *reported) *reported = state.last_seq;  // records rotated away
-  lpicing::write_reported_seq(c->store, *reported);
+  // Unwritable, the mark only costs a later watcher logging these outcomes again.
+  static_cast<void>(lpicing::write_reported_seq(c->store, *reported));
 }
 
 // Runs `lpicing ingest` once: as the deploy user (inherited), under
@@ -224,9 +225,11 @@ int run_ingest(const Watcher* w) {
                c->incoming, static_cast<long>(getpid()), static_cast<long>(getuid()));
   // Where the journal stood when this watcher first saw it; a new store starts at 0.
   std::uint64_t reported = 0;
-  if (!lpicing::read_reported_seq(c->store, &reported)) {
+  if (std::optional<std::uint64_t> mark = lpicing::read_reported_seq(c->store)) {
+    reported = *mark;
+  } else {
     reported = lpicing::read_drop_state(c->store).last_seq;
-    lpicing::write_reported_seq(c->store, reported);
+    static_cast<void>(lpicing::write_reported_seq(c->store, reported));
   }
   // After a store error (disk full, permissions) or a tool that cannot run,
   // the drop directory rests for a while instead of failing every second.

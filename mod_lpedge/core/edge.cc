@@ -30,18 +30,18 @@ std::string to_lower(std::string_view s) {
 
 // A DNS name: dot-separated labels of letters, digits, '-' and '_', none
 // empty, none over 63 bytes, none starting or ending with '-'.
-std::string check_dns_name(std::string_view name) {
-  if (name.empty()) return "is empty";
-  if (name.size() > 253) return "is longer than 253 characters";
+lpweb::Status check_dns_name(std::string_view name) {
+  if (name.empty()) return lpweb::rejected("is empty");
+  if (name.size() > 253) return lpweb::rejected("is longer than 253 characters");
   std::size_t start = 0;
   while (true) {
     std::size_t dot = name.find('.', start);
     std::string_view label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty()) return "has an empty label";
-    if (label.size() > 63) return "has a label longer than 63 characters";
-    if (label.front() == '-' || label.back() == '-') return "has a label starting or ending with '-'";
+    if (label.empty()) return lpweb::rejected("has an empty label");
+    if (label.size() > 63) return lpweb::rejected("has a label longer than 63 characters");
+    if (label.front() == '-' || label.back() == '-') return lpweb::rejected("has a label starting or ending with '-'");
     for (char c : label)
-      if (!is_label_char(c)) return std::string("contains the character '") + c + "'";
+      if (!is_label_char(c)) return lpweb::rejected(std::string("contains the character '") + c + "'");
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -141,73 +141,75 @@ bool exempted(const std::vector<std::string>& prefixes, std::string_view path_qu
 
 }  // namespace
 
-std::string check_edge_host(std::string_view host) {
+lpweb::Status check_edge_host(std::string_view host) {
   std::string_view h = strip_trailing_dot(host);
-  if (h.find(':') != std::string_view::npos) return "must not carry a port (the port of a request is ignored)";
+  if (h.find(':') != std::string_view::npos) return lpweb::rejected("must not carry a port (the port of a request is ignored)");
   if (h.find('*') != std::string_view::npos)
-    return "must not contain '*' (subdomains of an edge host are matched already)";
-  std::string why = check_dns_name(h);
-  return why.empty() ? why : "is not a valid host name: it " + why;
+    return lpweb::rejected("must not contain '*' (subdomains of an edge host are matched already)");
+  lpweb::Status dns = check_dns_name(h);
+  if (!dns) return lpweb::rejected("is not a valid host name: it " + dns.error().message);
+  return {};
 }
 
-std::string check_production_host(std::string_view host) {
-  if (host.empty()) return "is empty";
+lpweb::Status check_production_host(std::string_view host) {
+  if (host.empty()) return lpweb::rejected("is empty");
   std::string_view name = strip_port(host);
   if (name.size() != host.size()) {
     std::string_view port = host.substr(name.size() + 1);
     // strip_port() ends a bracketed name at ']' whatever follows it.
     bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (host[name.size()] != ':' || !digits) return "has a malformed port";
+    if (host[name.size()] != ':' || !digits) return lpweb::rejected("has a malformed port");
     if (port.empty() || port.size() > 5 || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535)
-      return "has a port outside 1-65535";
+      return lpweb::rejected("has a port outside 1-65535");
   } else if (host.find(':') != std::string_view::npos && host.front() != '[') {
-    return "has a malformed port";
+    return lpweb::rejected("has a malformed port");
   }
   if (!name.empty() && name.front() == '[') {
-    if (name.back() != ']' || name.size() < 4) return "is not a valid bracketed IPv6 address";
+    if (name.back() != ']' || name.size() < 4) return lpweb::rejected("is not a valid bracketed IPv6 address");
     for (char c : name.substr(1, name.size() - 2))
       if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.'))
-        return "is not a valid bracketed IPv6 address";
+        return lpweb::rejected("is not a valid bracketed IPv6 address");
     return {};
   }
-  std::string why = check_dns_name(strip_trailing_dot(name));
-  return why.empty() ? why : "is not a valid host name: it " + why;
+  lpweb::Status dns = check_dns_name(strip_trailing_dot(name));
+  if (!dns) return lpweb::rejected("is not a valid host name: it " + dns.error().message);
+  return {};
 }
 
-std::string check_exempt_prefix(std::string_view prefix) {
-  if (prefix.empty() || prefix.front() != '/') return "must be an absolute URL path starting with '/'";
-  if (prefix.find('?') != std::string_view::npos) return "must be a path without a query";
+lpweb::Status check_exempt_prefix(std::string_view prefix) {
+  if (prefix.empty() || prefix.front() != '/') return lpweb::rejected("must be an absolute URL path starting with '/'");
+  if (prefix.find('?') != std::string_view::npos) return lpweb::rejected("must be a path without a query");
   for (unsigned char c : prefix)
-    if (c <= 0x20 || c == 0x7f) return "must not contain spaces or control characters";
+    if (c <= 0x20 || c == 0x7f) return lpweb::rejected("must not contain spaces or control characters");
   return {};
 }
 
-std::string check_header_value(std::string_view value) {
-  if (value.empty()) return "is empty";
+lpweb::Status check_header_value(std::string_view value) {
+  if (value.empty()) return lpweb::rejected("is empty");
   for (unsigned char c : value)
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return "contains a control character";
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return lpweb::rejected("contains a control character");
   return {};
 }
 
-std::optional<int> parse_redirect_status(std::string_view text) {
+lpweb::Result<int> parse_redirect_status(std::string_view text) {
   static constexpr std::string_view allowed[] = {"301", "302", "303", "307", "308"};
   for (std::string_view a : allowed)
     if (text == a) return (a[0] - '0') * 100 + (a[1] - '0') * 10 + (a[2] - '0');
-  return std::nullopt;
+  return lpweb::rejected("'" + std::string(text) + "' is not a redirect status; use 301, 302, 303, 307 or 308");
 }
 
-std::optional<Scheme> parse_scheme(std::string_view text) {
+lpweb::Result<Scheme> parse_scheme(std::string_view text) {
   if (iequals(text, "preserve")) return Scheme::preserve;
   if (iequals(text, "http")) return Scheme::http;
   if (iequals(text, "https")) return Scheme::https;
-  return std::nullopt;
+  return lpweb::rejected("'" + std::string(text) + "' is not one of preserve, http, https");
 }
 
-std::string Policy::add_rule(std::string_view edge_host, std::string_view production_host) {
-  std::string why = check_edge_host(edge_host);
-  if (!why.empty()) return "edge host '" + std::string(edge_host) + "' " + why;
-  why = check_production_host(production_host);
-  if (!why.empty()) return "production host '" + std::string(production_host) + "' " + why;
+lpweb::Status Policy::add_rule(std::string_view edge_host, std::string_view production_host) {
+  if (lpweb::Status edge = check_edge_host(edge_host); !edge)
+    return lpweb::rejected("edge host '" + std::string(edge_host) + "' " + edge.error().message);
+  if (lpweb::Status production = check_production_host(production_host); !production)
+    return lpweb::rejected("production host '" + std::string(production_host) + "' " + production.error().message);
 
   Rule rule;
   rule.edge_host = to_lower(strip_trailing_dot(edge_host));
@@ -216,18 +218,18 @@ std::string Policy::add_rule(std::string_view edge_host, std::string_view produc
   std::string_view prod_bare = strip_port(rule.production_host);
 
   for (const Rule& r : rules_) {
-    if (r.edge_host == rule.edge_host) return "edge host '" + rule.edge_host + "' is configured twice";
+    if (r.edge_host == rule.edge_host) return lpweb::rejected("edge host '" + rule.edge_host + "' is configured twice");
     if (host_within(strip_port(r.production_host), rule.edge_host))
-      return "edge host '" + rule.edge_host + "' contains production host '" + r.production_host +
-             "' of an earlier rule: its requests would be redirected forever";
+      return lpweb::rejected("edge host '" + rule.edge_host + "' contains production host '" + r.production_host +
+                             "' of an earlier rule: its requests would be redirected forever");
   }
   for (const Rule& r : rules_)
     if (host_within(prod_bare, r.edge_host))
-      return "production host '" + rule.production_host + "' lies inside edge host '" + r.edge_host +
-             "': its requests would be redirected forever";
+      return lpweb::rejected("production host '" + rule.production_host + "' lies inside edge host '" + r.edge_host +
+                             "': its requests would be redirected forever");
   if (host_within(prod_bare, rule.edge_host))
-    return "production host '" + rule.production_host + "' lies inside its own edge host '" + rule.edge_host +
-           "': its requests would be redirected forever";
+    return lpweb::rejected("production host '" + rule.production_host + "' lies inside its own edge host '" +
+                           rule.edge_host + "': its requests would be redirected forever");
 
   auto at = std::find_if(rules_.begin(), rules_.end(),
                          [&](const Rule& r) { return r.edge_host.size() < rule.edge_host.size(); });
@@ -236,11 +238,18 @@ std::string Policy::add_rule(std::string_view edge_host, std::string_view produc
   return {};
 }
 
-std::string Policy::add_exempt(std::string_view prefix) {
-  std::string why = check_exempt_prefix(prefix);
-  if (!why.empty()) return "'" + std::string(prefix) + "' " + why;
+lpweb::Status Policy::add_exempt(std::string_view prefix) {
+  if (lpweb::Status valid = check_exempt_prefix(prefix); !valid)
+    return lpweb::rejected("'" + std::string(prefix) + "' " + valid.error().message);
   exempt_.emplace_back(prefix);
   exempt_set_ = true;
+  return {};
+}
+
+lpweb::Status Policy::set_cache_control(std::string_view value) {
+  if (lpweb::Status valid = check_header_value(value); !valid)
+    return lpweb::rejected("value '" + std::string(value) + "' " + valid.error().message);
+  cache_control = std::string(value);
   return {};
 }
 
@@ -267,7 +276,7 @@ const Rule* match_host(const Policy& policy, std::string_view host, std::string_
     if (!lead.empty()) lead.remove_suffix(1);  // the dot before the edge host
     // The leading labels travel into Location, so they must be plain labels,
     // and an IP-literal production host has no subdomains to put them on.
-    if (!lead.empty() && (!check_dns_name(lead).empty() || is_ip_literal(strip_port(rule.production_host))))
+    if (!lead.empty() && (!check_dns_name(lead).ok() || is_ip_literal(strip_port(rule.production_host))))
       return nullptr;
     if (leading) *leading = lead;
     return &rule;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "result.h"
+
 namespace lpedge {
 
 enum class Scheme { preserve, http, https };
@@ -21,23 +23,24 @@ struct Rule {
   int slot_unsafe = -1;
 };
 
-// Directive argument checks. Each returns an empty string when the value is
-// acceptable, or the reason in words an operator can act on.
-std::string check_edge_host(std::string_view host);
-std::string check_production_host(std::string_view host);
-std::string check_exempt_prefix(std::string_view prefix);
-std::string check_header_value(std::string_view value);
-std::optional<int> parse_redirect_status(std::string_view text);  // 301 302 303 307 308
-std::optional<Scheme> parse_scheme(std::string_view text);
+// Directive argument checks: the error is the reason in words an operator
+// can act on.
+lpweb::Status check_edge_host(std::string_view host);
+lpweb::Status check_production_host(std::string_view host);
+lpweb::Status check_exempt_prefix(std::string_view prefix);
+lpweb::Status check_header_value(std::string_view value);
+lpweb::Result<int> parse_redirect_status(std::string_view text);  // 301 302 303 307 308
+lpweb::Result<Scheme> parse_scheme(std::string_view text);
 
 // The redirect settings of one server (main or virtual host). Fields left
 // unset inherit from the enclosing server in merge().
 class Policy {
  public:
-  // Adds EDGE-HOST -> PRODUCTION-HOST; returns the reason when refused
-  // (invalid name, edge host given twice, production host that would loop).
-  std::string add_rule(std::string_view edge_host, std::string_view production_host);
-  std::string add_exempt(std::string_view prefix);
+  // Adds EDGE-HOST -> PRODUCTION-HOST; the reason when refused (invalid
+  // name, edge host given twice, production host that would loop).
+  lpweb::Status add_rule(std::string_view edge_host, std::string_view production_host);
+  lpweb::Status add_exempt(std::string_view prefix);
+  lpweb::Status set_cache_control(std::string_view value);
 
   std::optional<Scheme> scheme;
   std::optional<int> safe_status;    // GET and HEAD

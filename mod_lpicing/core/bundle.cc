@@ -26,9 +26,8 @@ struct ArchiveFree {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 
-BundleError rejected(std::string entry, std::string reason) {
-  return BundleError{BundleError::Kind::rejected, std::move(entry), std::move(reason)};
-}
+using lpweb::rejected;
+using lpweb::Status;
 
 std::string archive_message(struct archive* a) {
   const char* s = archive_error_string(a);
@@ -63,15 +62,14 @@ class Reader {
   Reader(const BundleOptions& options, int files_dirfd, Bundle* out)
       : options_(options), files_dirfd_(files_dirfd), out_(out) {}
 
-  std::optional<BundleError> run(int fd);
+  Status run(int fd);
 
  private:
-  std::optional<BundleError> register_name(const std::string& name, bool is_dir);
-  std::optional<BundleError> read_entry_data(const std::string& name, std::int64_t mtime,
-                                             bool metadata, std::string* keep,
-                                             std::uint64_t keep_limit);
-  std::optional<BundleError> check_limits(const std::string& name, std::uint64_t extra, bool streaming);
-  std::optional<BundleError> finish();
+  Status register_name(const std::string& name, bool is_dir);
+  Status read_entry_data(const std::string& name, std::int64_t mtime, bool metadata, std::string* keep,
+                         std::uint64_t keep_limit);
+  Status check_limits(const std::string& name, std::uint64_t extra, bool streaming);
+  Status finish();
   int parent_dir_of(const std::string& name);
 
   const BundleOptions& options_;
@@ -107,7 +105,7 @@ int Reader::parent_dir_of(const std::string& name) {
 // what the bundle can hold at most (declared sizes, before inflating) or has
 // actually given so far (while streaming: a sparse tail or a lying st_size
 // buys nothing).
-std::optional<BundleError> Reader::check_limits(const std::string& name, std::uint64_t extra, bool streaming) {
+Status Reader::check_limits(const std::string& name, std::uint64_t extra, bool streaming) {
   const BundleLimits& l = options_.limits;
   std::uint64_t total = total_bytes_ + extra;
   if (total > l.max_bytes)
@@ -124,10 +122,10 @@ std::optional<BundleError> Reader::check_limits(const std::string& name, std::ui
     return rejected(name, std::string("uncompressed size exceeds ") + ratio +
                               " times the bundle size (limit --max-ratio): a compression bomb?");
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<BundleError> Reader::register_name(const std::string& name, bool is_dir) {
+Status Reader::register_name(const std::string& name, bool is_dir) {
   // Every parent must be (or become) a directory.
   for (std::size_t slash = name.find('/'); slash != std::string::npos;
        slash = name.find('/', slash + 1)) {
@@ -144,20 +142,19 @@ std::optional<BundleError> Reader::register_name(const std::string& name, bool i
   auto it = kinds_.find(name);
   if (it == kinds_.end()) {
     kinds_.emplace(name, is_dir ? 'd' : 'f');
-    return std::nullopt;
+    return {};
   }
   if (is_dir && it->second == 'i') {
     it->second = 'd';
-    return std::nullopt;
+    return {};
   }
   if ((it->second == 'f') == !is_dir) return rejected(name, "duplicate name in the archive");
   return rejected(name, is_dir ? "directory has the name of a regular file in the bundle"
                                : "regular file has the name of a directory in the bundle");
 }
 
-std::optional<BundleError> Reader::read_entry_data(const std::string& name, std::int64_t mtime,
-                                                   bool metadata, std::string* keep,
-                                                   std::uint64_t keep_limit) {
+Status Reader::read_entry_data(const std::string& name, std::int64_t mtime, bool metadata, std::string* keep,
+                               std::uint64_t keep_limit) {
   UniqueFd fd;
   std::string what = "staged file " + quote(name);
   try {
@@ -175,7 +172,7 @@ std::optional<BundleError> Reader::read_entry_data(const std::string& name, std:
       if (n < 0) return rejected(name, "damaged archive data: " + archive_message(archive_.get()));
       if (n == 0) break;
       auto un = static_cast<std::uint64_t>(n);
-      if (auto e = check_limits(name, un, true)) return e;
+      if (Status e = check_limits(name, un, true); !e) return e;
       total_bytes_ += un;
       size += un;
       hasher_.update(buf.get(), un);
@@ -199,16 +196,16 @@ std::optional<BundleError> Reader::read_entry_data(const std::string& name, std:
     } else {
       out_->files.push_back(BundleFile{name, size, digest, mtime});
     }
-    return std::nullopt;
+    return {};
   } catch (const SystemError& e) {
-    return BundleError{BundleError::Kind::system, name, e.what()};
+    return lpweb::system_error(name, e.what());
   }
 }
 
-std::optional<BundleError> Reader::run(int fd) {
+Status Reader::run(int fd) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return rejected("", "the bundle is not a regular file");
+  if (::fstat(fd, &st) != 0) return rejected("cannot stat the bundle: " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return rejected("the bundle is not a regular file");
   bundle_size_ = static_cast<std::uint64_t>(st.st_size);
 
   archive_.reset(archive_read_new());
@@ -221,7 +218,7 @@ std::optional<BundleError> Reader::run(int fd) {
   archive_read_support_filter_zstd(a);
   archive_read_support_format_tar(a);
   if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
-    return rejected("", "not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
+    return rejected("not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
 
   for (;;) {
     struct archive_entry* e = nullptr;
@@ -229,14 +226,14 @@ std::optional<BundleError> Reader::run(int fd) {
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       if (entries_ == 0)
-        return rejected("", "not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
-      return rejected("", "damaged archive after " + std::to_string(entries_) +
+        return rejected("not a tar archive (plain, gzip, xz or zstd): " + archive_message(a));
+      return rejected("damaged archive after " + std::to_string(entries_) +
                               " entries: " + archive_message(a));
     }
     ++entries_;
     const char* raw = archive_entry_pathname(e);
     if (!raw) raw = archive_entry_pathname_utf8(e);
-    if (!raw) return rejected("", "entry " + std::to_string(entries_) + " has an unreadable name");
+    if (!raw) return rejected("entry " + std::to_string(entries_) + " has an unreadable name");
     std::string raw_name = raw;
     // Name the entry that went over, as for the byte and ratio limits.
     if (entries_ > options_.limits.max_entries)
@@ -254,17 +251,18 @@ std::optional<BundleError> Reader::run(int fd) {
     if (archive_entry_mode(e) & (S_ISUID | S_ISGID | S_ISVTX))
       return rejected(raw_name, "setuid, setgid and sticky modes are not allowed");
     bool is_dir = type == AE_IFDIR;
-    std::string name, reason;
-    if (!normalize_entry_name(raw_name, is_dir, &name, &reason)) return rejected(raw_name, reason);
+    lpweb::Result<std::string> normalized = normalize_entry_name(raw_name, is_dir);
+    if (!normalized) return rejected(raw_name, normalized.error().message);
+    const std::string& name = *normalized;
     if (name.empty()) continue;  // "./", the archive's root
-    if (auto err = register_name(name, is_dir)) return err;
+    if (Status err = register_name(name, is_dir); !err) return err;
     std::int64_t mtime = archive_entry_mtime(e);
     if (is_dir) {
       if (files_dirfd_ >= 0) {
         try {
           open_parent_dirs(files_dirfd_, name, true);
         } catch (const SystemError& ex) {
-          return BundleError{BundleError::Kind::system, name, ex.what()};
+          return lpweb::system_error(name, ex.what());
         }
       }
       out_->directories.push_back(BundleDirectory{name, mtime});
@@ -272,9 +270,9 @@ std::optional<BundleError> Reader::run(int fd) {
     }
     // Refuse before inflating anything when the header already declares too much.
     if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-      if (auto err = check_limits(name, static_cast<std::uint64_t>(archive_entry_size(e)), false))
+      if (Status err = check_limits(name, static_cast<std::uint64_t>(archive_entry_size(e)), false); !err)
         return err;
-    std::optional<BundleError> err;
+    Status err;
     if (name == kRevisionName) {
       have_revision_ = true;
       out_->revision_mtime = mtime;
@@ -290,46 +288,46 @@ std::optional<BundleError> Reader::run(int fd) {
     } else {
       err = read_entry_data(name, mtime, false, nullptr, 0);
     }
-    if (err) return err;
+    if (!err) return err;
   }
   return finish();
 }
 
-std::optional<BundleError> Reader::finish() {
+Status Reader::finish() {
   if (!have_revision_) return rejected(kRevisionName, "missing from the bundle");
-  std::string reason;
-  if (!parse_revision_file(out_->revision_file, &out_->revision, &reason))
-    return rejected(kRevisionName, reason);
+  lpweb::Result<std::string> revision = parse_revision_file(out_->revision_file);
+  if (!revision) return rejected(kRevisionName, revision.error().message);
+  out_->revision = std::move(*revision);
   if (!have_sums_) return rejected(kSumsName, "missing from the bundle");
   if (!options_.trusted_key_pem.empty()) {
     if (!out_->signature)
       return rejected(kSignatureName,
                       "missing, but a trusted key is configured: the bundle must be signed");
-    std::string error;
-    if (!ed25519_verify(options_.trusted_key_pem, out_->sums, *out_->signature, &error))
-      return rejected(kSignatureName, error);
+    if (Status verified = ed25519_verify(options_.trusted_key_pem, out_->sums, *out_->signature); !verified)
+      return rejected(kSignatureName, verified.error().message);
     out_->signature_verified = true;
   }
-  std::map<std::string, Sha256> listed;
-  if (auto err = parse_sha256sums(out_->sums, &listed)) return err;
+  lpweb::Result<std::map<std::string, Sha256>> sums = parse_sha256sums(out_->sums);
+  if (!sums) return sums.error();
+  std::map<std::string, Sha256>& listed = *sums;
 
   std::sort(out_->files.begin(), out_->files.end(),
             [](const BundleFile& a, const BundleFile& b) { return a.path < b.path; });
   std::sort(out_->directories.begin(), out_->directories.end(),
             [](const BundleDirectory& a, const BundleDirectory& b) { return a.path < b.path; });
 
-  auto check = [&](const std::string& path, const Sha256& actual) -> std::optional<BundleError> {
+  auto check = [&](const std::string& path, const Sha256& actual) -> Status {
     auto it = listed.find(path);
     if (it == listed.end()) return rejected(path, "not listed in SHA256SUMS");
     if (!digests_equal(it->second, actual))
       return rejected(path, "checksum mismatch: SHA256SUMS says " + to_hex(it->second) +
                                 ", the content is " + to_hex(actual));
     listed.erase(it);
-    return std::nullopt;
+    return {};
   };
-  if (auto err = check(kRevisionName, revision_sha_)) return err;
+  if (Status err = check(kRevisionName, revision_sha_); !err) return err;
   for (const BundleFile& f : out_->files)
-    if (auto err = check(f.path, f.sha256)) return err;
+    if (Status err = check(f.path, f.sha256); !err) return err;
   if (!listed.empty()) {
     const std::string& path = listed.begin()->first;
     auto k = kinds_.find(path);
@@ -337,33 +335,32 @@ std::optional<BundleError> Reader::finish() {
       return rejected(path, "listed in SHA256SUMS but is a directory in the archive");
     return rejected(path, "listed in SHA256SUMS but missing from the archive");
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
 
-std::optional<BundleError> open_bundle(const std::string& bundle_path, UniqueFd* fd) {
+lpweb::Result<UniqueFd> open_bundle(const std::string& bundle_path) {
   // O_NONBLOCK: a FIFO given as the bundle is refused, never waited on.
-  fd->reset(::open(bundle_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!*fd) return rejected("", "cannot open the bundle: " + errno_text(errno));
+  UniqueFd fd(::open(bundle_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return rejected("cannot open the bundle: " + errno_text(errno));
   struct stat st;
-  if (::fstat(fd->get(), &st) != 0) return rejected("", "cannot stat the bundle: " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return rejected("", "the bundle is not a regular file");
-  return std::nullopt;
+  if (::fstat(fd.get(), &st) != 0) return rejected("cannot stat the bundle: " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return rejected("the bundle is not a regular file");
+  return fd;
 }
 
-std::optional<BundleError> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd, Bundle* out) {
-  *out = Bundle();
-  Reader reader(options, files_dirfd, out);
-  return reader.run(bundle_fd);
+lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd) {
+  Bundle out;
+  Reader reader(options, files_dirfd, &out);
+  if (Status read = reader.run(bundle_fd); !read) return read.error();
+  return out;
 }
 
-std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
-                                       int files_dirfd, Bundle* out) {
-  *out = Bundle();
-  UniqueFd fd;
-  if (auto err = open_bundle(bundle_path, &fd)) return err;
-  return read_bundle(fd.get(), options, files_dirfd, out);
+lpweb::Result<Bundle> read_bundle(const std::string& bundle_path, const BundleOptions& options, int files_dirfd) {
+  lpweb::Result<UniqueFd> fd = open_bundle(bundle_path);
+  if (!fd) return fd.error();
+  return read_bundle(fd->get(), options, files_dirfd);
 }
 
 }  // namespace lpicing

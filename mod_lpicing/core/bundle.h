@@ -29,14 +29,10 @@ inline constexpr std::uint64_t kMaxRevisionFileBytes = 1024;
 inline constexpr std::uint64_t kMaxSumsFileBytes = std::uint64_t{64} << 20;
 inline constexpr std::uint64_t kMaxSignatureFileBytes = 1024;
 
-struct BundleError {
-  enum class Kind { rejected, system };  // system: an I/O failure while staging, not the bundle's fault
-  Kind kind = Kind::rejected;
-  std::string entry;   // the entry at fault; empty when it is the bundle as a whole
-  std::string reason;
-  // `entry "a/../b": name has a '..' component`, or just the reason.
-  std::string message() const;
-};
+// Why a bundle was refused: Error::Kind::rejected names the entry at fault
+// (empty: the bundle as a whole); system is an I/O failure while staging,
+// not the bundle's fault.
+using BundleError = lpweb::Error;
 
 struct BundleOptions {
   BundleLimits limits;
@@ -70,15 +66,13 @@ struct Bundle {
 // from its current offset) in one pass. With files_dirfd >= 0, every asset
 // file is written below that directory (which must be empty and fresh); with
 // -1 nothing is written. The ratio limit is measured against the bytes
-// actually read. Returns the error, or nothing with *out filled.
-// Throws only std::bad_alloc.
-std::optional<BundleError> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd, Bundle* out);
+// actually read. Throws only std::bad_alloc.
+lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd);
 // Opens a bundle named on the command line without blocking (a FIFO is
 // refused, never waited on); a regular file only.
-std::optional<BundleError> open_bundle(const std::string& bundle_path, UniqueFd* fd);
+lpweb::Result<UniqueFd> open_bundle(const std::string& bundle_path);
 // open_bundle, then read_bundle.
-std::optional<BundleError> read_bundle(const std::string& bundle_path, const BundleOptions& options,
-                                       int files_dirfd, Bundle* out);
+lpweb::Result<Bundle> read_bundle(const std::string& bundle_path, const BundleOptions& options, int files_dirfd);
 
 // The metadata files of a bundle (README, Bundles); every other entry is an asset.
 inline constexpr char kRevisionName[] = "REVISION";
@@ -88,15 +82,13 @@ inline constexpr char kSignatureName[] = "SHA256SUMS.sig";
 // ---- The text rules (core/bundle_text.cc): names, REVISION and SHA256SUMS ----
 
 // Checks an archive entry name. Strips one leading "./" (as `tar -C dir .` writes) and,
-// for directories, one trailing '/'. Returns false with *reason when invalid; on success
-// *name is the normalised name, empty for the archive root ("./").
-bool normalize_entry_name(std::string_view raw, bool is_directory, std::string* name,
-                          std::string* reason);
+// for directories, one trailing '/'. The normalised name, empty for the archive
+// root ("./"); the error (message only) when invalid.
+lpweb::Result<std::string> normalize_entry_name(std::string_view raw, bool is_directory);
 // Parses REVISION file bytes: one line, trailing newline optional.
-bool parse_revision_file(std::string_view bytes, std::string* revision, std::string* reason);
+lpweb::Result<std::string> parse_revision_file(std::string_view bytes);
 // Parses `sha256sum` output; errors name the listed path (or SHA256SUMS) and the line.
-std::optional<BundleError> parse_sha256sums(std::string_view text,
-                                            std::map<std::string, Sha256>* out);
+lpweb::Result<std::map<std::string, Sha256>> parse_sha256sums(std::string_view text);
 // Names at the top of a bundle that are its metadata, never assets.
 bool is_metadata_name(std::string_view name);
 

@@ -189,12 +189,12 @@ ResolvedCombo resolve_combo(IndexCache& cache, std::string_view store_dir, std::
     out.reason = "no current revision";
     return out;
   }
-  std::string error;
-  out.index = cache.get(store_dir, out.revision, &error);
+  lpweb::Result<std::shared_ptr<const RevisionIndex>> index = cache.get(store_dir, out.revision);
+  if (index) out.index = std::move(*index);
   if (!out.index) {
-    if (!error.empty()) {
+    if (!index) {
       out.status = ComboStatus::error;
-      out.reason = std::move(error);
+      out.reason = index.error().message;
     } else {
       out.reason = "no revision " + out.revision;
     }
@@ -327,10 +327,10 @@ ComboBody make_combo_body(const ResolvedCombo& combo, ComboCache* cache) {
     out.bytes = std::make_shared<const std::string>(concatenation);
     return out;
   }
-  std::optional<std::string> compressed = compress_combo(concatenation, combo.encoding);
+  lpweb::Result<std::string> compressed = compress_combo(concatenation, combo.encoding);
   if (!compressed) {
     out.status = ComboBodyStatus::error;
-    out.error = std::string(content_encoding(combo.encoding)) + " compressor failed";
+    out.error = compressed.error().message;
     return out;
   }
   out.bytes = std::make_shared<const std::string>(std::move(*compressed));
@@ -355,31 +355,10 @@ ComboChoice choose_combo_body(ResolvedCombo* combo, ComboCache* cache, const Com
   return out;
 }
 
-std::optional<std::string> compress_combo(std::string_view data, Encoding encoding) {
+lpweb::Result<std::string> compress_combo(std::string_view data, Encoding encoding) {
   if (encoding == Encoding::br) return brotli_compress(data, /*font=*/false, kComboBrotliQuality);
   if (encoding == Encoding::gzip) return gzip_compress(data, kComboGzipLevel);
   return std::string(data);
-}
-
-bool parse_byte_size(std::string_view text, std::uint64_t max, std::uint64_t* out) noexcept {
-  if (text.empty()) return false;
-  unsigned shift = 0;
-  switch (text.back()) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    default: break;
-  }
-  if (shift) text.remove_suffix(1);
-  if (text.empty() || text.size() > 19) return false;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value > (max >> shift)) return false;
-  *out = value << shift;
-  return true;
 }
 
 }  // namespace lpicing

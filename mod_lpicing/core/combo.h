@@ -178,12 +178,9 @@ struct ComboChoice {
 ComboChoice choose_combo_body(ResolvedCombo* combo, ComboCache* cache, const CompressorSlots& slots,
                               std::uint32_t compressors, bool head);
 
-// One-shot compression with the combo settings; nullopt when the coder fails.
+// One-shot compression with the combo settings; the error when the coder fails.
 // gzip output has mtime 0 and no name, so it depends only on the input.
-std::optional<std::string> compress_combo(std::string_view data, Encoding encoding);
+lpweb::Result<std::string> compress_combo(std::string_view data, Encoding encoding);
 
-// "4194304", "4096K", "4M", "1G" (binary multiples) → bytes; false when
-// malformed or above `max`. For the byte-valued directives.
-bool parse_byte_size(std::string_view text, std::uint64_t max, std::uint64_t* out) noexcept;
 
 }  // namespace lpicing

@@ -30,21 +30,16 @@ std::string openssl_error() {
   return buf;
 }
 
-PkeyPtr read_key(const std::string& pem, bool private_key, std::string* error) {
+lpweb::Result<PkeyPtr> read_key(const std::string& pem, bool private_key) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) throw std::bad_alloc();
   EVP_PKEY* k = private_key ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
                             : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   PkeyPtr key(k);
-  if (!key) {
-    *error = std::string("not a PEM ") + (private_key ? "private" : "public") +
-             " key (" + openssl_error() + ")";
-    return nullptr;
-  }
-  if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) {
-    *error = "key is not an Ed25519 key";
-    return nullptr;
-  }
+  if (!key)
+    return lpweb::rejected(std::string("not a PEM ") + (private_key ? "private" : "public") + " key (" +
+                           openssl_error() + ")");
+  if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) return lpweb::rejected("key is not an Ed25519 key");
   return key;
 }
 
@@ -86,57 +81,52 @@ std::string to_hex(const Sha256& digest) {
   return s;
 }
 
-bool from_hex(std::string_view hex, Sha256* out) { return lpweb::parse_hex(hex, out->data(), out->size()); }
+std::optional<Sha256> from_hex(std::string_view hex) {
+  Sha256 out;
+  if (!lpweb::parse_hex(hex, out.data(), out.size())) return std::nullopt;
+  return out;
+}
 
 bool digests_equal(const Sha256& a, const Sha256& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool ed25519_check_public_key(const std::string& pem, std::string* error) {
-  return read_key(pem, false, error) != nullptr;
+lpweb::Status ed25519_check_public_key(const std::string& pem) {
+  lpweb::Result<PkeyPtr> key = read_key(pem, false);
+  if (!key) return key.error();
+  return {};
 }
 
-bool ed25519_verify(const std::string& public_key_pem, std::string_view message,
-                    std::string_view signature, std::string* error) {
-  PkeyPtr key = read_key(public_key_pem, false, error);
-  if (!key) return false;
-  if (signature.size() != 64) {
-    *error = "signature is " + std::to_string(signature.size()) + " bytes, not 64";
-    return false;
-  }
+lpweb::Status ed25519_verify(const std::string& public_key_pem, std::string_view message, std::string_view signature) {
+  lpweb::Result<PkeyPtr> key = read_key(public_key_pem, false);
+  if (!key) return key.error();
+  if (signature.size() != 64)
+    return lpweb::rejected("signature is " + std::to_string(signature.size()) + " bytes, not 64");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) throw std::bad_alloc();
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
-    *error = "cannot verify: " + openssl_error();
-    return false;
-  }
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) != 1)
+    return lpweb::system_error("cannot verify: " + openssl_error());
   int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                             signature.size(),
                             reinterpret_cast<const unsigned char*>(message.data()), message.size());
   ERR_clear_error();
-  if (rc != 1) {
-    *error = "signature does not match the trusted key";
-    return false;
-  }
-  return true;
+  if (rc != 1) return lpweb::rejected("signature does not match the trusted key");
+  return {};
 }
 
-bool ed25519_sign(const std::string& private_key_pem, std::string_view message,
-                  std::string* signature, std::string* error) {
-  PkeyPtr key = read_key(private_key_pem, true, error);
-  if (!key) return false;
+lpweb::Result<std::string> ed25519_sign(const std::string& private_key_pem, std::string_view message) {
+  lpweb::Result<PkeyPtr> key = read_key(private_key_pem, true);
+  if (!key) return key.error();
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) throw std::bad_alloc();
   std::size_t len = 64;
-  signature->assign(64, '\0');
-  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature->data()), &len,
+  std::string signature(64, '\0');
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
                      reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
-      len != 64) {
-    *error = "cannot sign: " + openssl_error();
-    return false;
-  }
-  return true;
+      len != 64)
+    return lpweb::system_error("cannot sign: " + openssl_error());
+  return signature;
 }
 
 }  // namespace lpicing

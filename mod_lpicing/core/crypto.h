@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "index.h"
+#include "result.h"
 
 namespace lpicing {
 
@@ -28,19 +30,18 @@ class Sha256Hasher {
 
 Sha256 sha256_of(std::string_view data);
 std::string to_hex(const Sha256& digest);
-// Accepts upper or lower case; false unless exactly 64 hex digits.
-bool from_hex(std::string_view hex, Sha256* out);
+// Accepts upper or lower case; nothing unless exactly 64 hex digits.
+std::optional<Sha256> from_hex(std::string_view hex);
 // Constant time, so a forged checksum learns nothing from timing.
 bool digests_equal(const Sha256& a, const Sha256& b);
 
 // Verifies a raw 64-byte Ed25519 signature over `message` with a PEM public key
-// (as `openssl pkeyutl -sign -rawin` makes). On false, *error says why.
-bool ed25519_verify(const std::string& public_key_pem, std::string_view message,
-                    std::string_view signature, std::string* error);
-// True when `pem` holds an Ed25519 public key; *error says why not.
-bool ed25519_check_public_key(const std::string& pem, std::string* error);
-// Signs `message` with a PEM Ed25519 private key; returns false and sets *error on failure.
-bool ed25519_sign(const std::string& private_key_pem, std::string_view message,
-                  std::string* signature, std::string* error);
+// (as `openssl pkeyutl -sign -rawin` makes); the error says why it does not verify.
+lpweb::Status ed25519_verify(const std::string& public_key_pem, std::string_view message,
+                             std::string_view signature);
+// Whether `pem` holds an Ed25519 public key, and why not.
+lpweb::Status ed25519_check_public_key(const std::string& pem);
+// The raw 64-byte signature of `message` with a PEM Ed25519 private key.
+lpweb::Result<std::string> ed25519_sign(const std::string& private_key_pem, std::string_view message);
 
 }  // namespace lpicing

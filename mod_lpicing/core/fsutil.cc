@@ -146,35 +146,27 @@ void remove_tree_at(int dirfd, const std::string& name, const std::string& what)
     throw SystemError("cannot remove " + what, errno);
 }
 
-bool read_file_at(int dirfd, const std::string& name, std::uint64_t max_bytes, std::string* out,
-                  std::string* error) {
+lpweb::Result<std::string> read_file_at(int dirfd, const std::string& name, std::uint64_t max_bytes) {
   UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    *error = "cannot open " + quote(name) + ": " + errno_text(errno);
-    return false;
-  }
-  out->clear();
+  if (!fd) return lpweb::system_error("cannot open " + quote(name) + ": " + errno_text(errno));
+  std::string out;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      *error = "cannot read " + quote(name) + ": " + errno_text(errno);
-      return false;
+      return lpweb::system_error("cannot read " + quote(name) + ": " + errno_text(errno));
     }
     if (n == 0) break;
-    if (out->size() + static_cast<std::size_t>(n) > max_bytes) {
-      *error = quote(name) + " is larger than " + std::to_string(max_bytes) + " bytes";
-      return false;
-    }
-    out->append(buf, static_cast<std::size_t>(n));
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes)
+      return lpweb::rejected(quote(name) + " is larger than " + std::to_string(max_bytes) + " bytes");
+    out.append(buf, static_cast<std::size_t>(n));
   }
-  return true;
+  return out;
 }
 
-bool read_file(const std::string& path, std::uint64_t max_bytes, std::string* out,
-               std::string* error) {
-  return read_file_at(AT_FDCWD, path, max_bytes, out, error);
+lpweb::Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes) {
+  return read_file_at(AT_FDCWD, path, max_bytes);
 }
 
 std::string random_suffix() {
@@ -190,23 +182,6 @@ std::string random_suffix() {
   }
   std::string s;
   lpweb::append_hex(s, b, sizeof b);
-  return s;
-}
-
-std::string quote(std::string_view name) {
-  std::string s = "\"";
-  for (unsigned char c : name) {
-    if (c == '"' || c == '\\') {
-      s.push_back('\\');
-      s.push_back(static_cast<char>(c));
-    } else if (c < 0x20 || c == 0x7f) {
-      s += "\\x";
-      lpweb::append_hex(s, &c, 1);
-    } else {
-      s.push_back(static_cast<char>(c));
-    }
-  }
-  s.push_back('"');
   return s;
 }
 

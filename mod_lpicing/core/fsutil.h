@@ -9,6 +9,9 @@
 #include <vector>
 #include <string_view>
 
+#include "result.h"
+#include "text.h"
+
 namespace lpicing {
 
 // An I/O failure of the store or staging area (not a problem of the bundle).
@@ -67,15 +70,14 @@ void fsync_fd(int fd, const std::string& what);  // throws
 // syncfs(2): flushes the whole file system holding `fd`, and reports write-back errors
 // that happened since `fd` was opened (Linux 5.8+). Throws.
 void sync_filesystem_of(int fd, const std::string& what);
-// Reads a whole file; false (with *error) when missing, unreadable or over max_bytes.
-bool read_file(const std::string& path, std::uint64_t max_bytes, std::string* out,
-               std::string* error);
-bool read_file_at(int dirfd, const std::string& name, std::uint64_t max_bytes, std::string* out,
-                  std::string* error);
+// A whole file; the error when missing, unreadable or over max_bytes. Never
+// follows a symlink as the last component.
+lpweb::Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes);
+lpweb::Result<std::string> read_file_at(int dirfd, const std::string& name, std::uint64_t max_bytes);
 // 16 random hex characters for unique staging names.
 std::string random_suffix();
 // Quotes a name for a one-line message: "..." with control bytes, '"' and '\' escaped.
-std::string quote(std::string_view name);
+using lpweb::quote;
 std::string errno_text(int err);
 
 }  // namespace lpicing

@@ -3,8 +3,9 @@
 // truncation or corruption, and a half-read index must never be served from.
 #include "index.h"
 
-#include "text.h"
+#include "fsutil.h"
 #include "hex.h"
+#include "text.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -129,20 +130,19 @@ std::string_view encoding_name(Encoding e) {
   return "identity";
 }
 
-std::unique_ptr<RevisionIndex> fail(std::string* error, std::size_t line_number, const std::string& why) {
-  if (error) *error = "INDEX line " + std::to_string(line_number) + ": " + why;
-  return nullptr;
+lpweb::Error fail(std::size_t line_number, const std::string& why) {
+  return lpweb::rejected("INDEX line " + std::to_string(line_number) + ": " + why);
 }
 
 }  // namespace
 
-std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::string* error) {
+lpweb::Result<std::unique_ptr<RevisionIndex>> RevisionIndex::parse(std::string_view text) {
   // Only the class itself may fill its private members; the helpers above stay
   // free of it.
   auto index = std::unique_ptr<RevisionIndex>(new RevisionIndex());
-  if (text.size() > kMaxIndexBytes) return fail(error, 0, "larger than 256 MiB");
-  if (text.empty()) return fail(error, 0, "empty file");
-  if (text.back() != '\n') return fail(error, 0, "does not end with a newline (truncated?)");
+  if (text.size() > kMaxIndexBytes) return fail(0, "larger than 256 MiB");
+  if (text.empty()) return fail(0, "empty file");
+  if (text.back() != '\n') return fail(0, "does not end with a newline (truncated?)");
 
   std::size_t line_number = 0;
   std::size_t pos = 0;
@@ -159,26 +159,26 @@ std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::
   std::string_view f[5];
   IndexHeader& h = index->header_;
 
-  if (!next_line(&line) || line != kMagic) return fail(error, 1, "not an lpicing index (expected \"lpicing-index 1\")");
+  if (!next_line(&line) || line != kMagic) return fail(1, "not an lpicing index (expected \"lpicing-index 1\")");
 
   if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "revision")
-    return fail(error, line_number, "expected revision<TAB><id>");
-  if (!is_valid_revision_id(f[1])) return fail(error, line_number, "invalid revision id");
+    return fail(line_number, "expected revision<TAB><id>");
+  if (!is_valid_revision_id(f[1])) return fail(line_number, "invalid revision id");
   h.revision.assign(f[1]);
 
   if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "deployed")
-    return fail(error, line_number, "expected deployed<TAB><unix seconds>");
-  if (!parse_i64(f[1], &h.deployed)) return fail(error, line_number, "invalid deploy time");
+    return fail(line_number, "expected deployed<TAB><unix seconds>");
+  if (!parse_i64(f[1], &h.deployed)) return fail(line_number, "invalid deploy time");
 
   if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "sums")
-    return fail(error, line_number, "expected sums<TAB><sha256 hex>");
-  if (!is_lower_hex64(f[1])) return fail(error, line_number, "invalid SHA256SUMS digest");
+    return fail(line_number, "expected sums<TAB><sha256 hex>");
+  if (!is_lower_hex64(f[1])) return fail(line_number, "invalid SHA256SUMS digest");
   h.sums_sha256_hex.assign(f[1]);
 
   if (!next_line(&line) || !split_fields(line, f, 3) || f[0] != "files")
-    return fail(error, line_number, "expected files<TAB><count><TAB><bytes>");
+    return fail(line_number, "expected files<TAB><count><TAB><bytes>");
   if (!parse_u64(f[1], &h.file_count) || !parse_u64(f[2], &h.total_bytes))
-    return fail(error, line_number, "invalid file count or byte total");
+    return fail(line_number, "invalid file count or byte total");
 
   // The declared count bounds the reservation only as far as the text could
   // possibly hold (an f line is at least 70 bytes), so a lying header cannot
@@ -188,42 +188,42 @@ std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::
   std::string why;
   while (next_line(&line)) {
     if (line.size() >= 2 && line[0] == 'f' && line[1] == '\t') {
-      if (!split_fields(line, f, 5)) return fail(error, line_number, "f line needs 5 fields");
-      if (!is_valid_entry_path(f[1], &why)) return fail(error, line_number, why);
+      if (!split_fields(line, f, 5)) return fail(line_number, "f line needs 5 fields");
+      if (!is_valid_entry_path(f[1], &why)) return fail(line_number, why);
       if (!index->entries_.empty() && !(index->entries_.back().path < f[1])) {
-        return fail(error, line_number,
+        return fail(line_number,
                     index->entries_.back().path == f[1] ? "duplicate path" : "f lines not sorted by path");
       }
       IndexEntry e;
-      if (!parse_u64(f[2], &e.size)) return fail(error, line_number, "invalid size");
-      if (!parse_sha256(f[3], &e.sha256)) return fail(error, line_number, "invalid sha256");
-      if (!parse_i64(f[4], &e.mtime)) return fail(error, line_number, "invalid mtime");
+      if (!parse_u64(f[2], &e.size)) return fail(line_number, "invalid size");
+      if (!parse_sha256(f[3], &e.sha256)) return fail(line_number, "invalid sha256");
+      if (!parse_i64(f[4], &e.mtime)) return fail(line_number, "invalid mtime");
       if (e.size > std::numeric_limits<std::uint64_t>::max() - total)
-        return fail(error, line_number, "byte total overflows");
+        return fail(line_number, "byte total overflows");
       total += e.size;
       e.path.assign(f[1]);
       index->entries_.push_back(std::move(e));
     } else if (line.size() >= 2 && line[0] == 'v' && line[1] == '\t') {
-      if (index->entries_.empty()) return fail(error, line_number, "v line before any f line");
-      if (!split_fields(line, f, 4)) return fail(error, line_number, "v line needs 4 fields");
+      if (index->entries_.empty()) return fail(line_number, "v line before any f line");
+      if (!split_fields(line, f, 4)) return fail(line_number, "v line needs 4 fields");
       Variant v;
-      if (!parse_encoding(f[1], &v.encoding)) return fail(error, line_number, "unknown encoding");
-      if (!parse_u64(f[2], &v.size)) return fail(error, line_number, "invalid size");
-      if (!parse_sha256(f[3], &v.sha256)) return fail(error, line_number, "invalid sha256");
+      if (!parse_encoding(f[1], &v.encoding)) return fail(line_number, "unknown encoding");
+      if (!parse_u64(f[2], &v.size)) return fail(line_number, "invalid size");
+      if (!parse_sha256(f[3], &v.sha256)) return fail(line_number, "invalid sha256");
       auto& variants = index->entries_.back().variants;
       // serialize_index writes br before gzip; another order would not round-trip.
       if (!variants.empty() && !(variants.back().encoding < v.encoding)) {
-        return fail(error, line_number,
+        return fail(line_number,
                     variants.back().encoding == v.encoding ? "duplicate encoding" : "v lines not in br, gzip order");
       }
       variants.push_back(v);
     } else {
-      return fail(error, line_number, "unknown line type");
+      return fail(line_number, "unknown line type");
     }
   }
   if (index->entries_.size() != h.file_count)
-    return fail(error, line_number, "file count in header does not match f lines (truncated?)");
-  if (total != h.total_bytes) return fail(error, line_number, "byte total in header does not match f lines");
+    return fail(line_number, "file count in header does not match f lines (truncated?)");
+  if (total != h.total_bytes) return fail(line_number, "byte total in header does not match f lines");
 
   // Only now: views into entries_ would dangle across a reallocation.
   index->by_path_.reserve(index->entries_.size());
@@ -236,69 +236,46 @@ std::unique_ptr<RevisionIndex> RevisionIndex::parse(std::string_view text, std::
 
 namespace {
 
-bool read_index_bytes(const std::string& file, std::string* text, struct stat* st, int* err) {
-  *err = 0;
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *err = errno;
-    return false;
-  }
-  // fstat of the descriptor we read, so the identity the cache keeps is that
-  // of these bytes even if INDEX is replaced meanwhile.
-  if (::fstat(fd, st) != 0) {
-    *err = errno;
-  } else if (!S_ISREG(st->st_mode)) {
-    *err = EINVAL;
-  } else if (static_cast<std::uint64_t>(st->st_size) > kMaxIndexBytes) {
-    *err = EFBIG;
-  } else {
-    text->resize(static_cast<std::size_t>(st->st_size));
-    std::size_t done = 0;
-    while (done < text->size()) {
-      ssize_t n = ::read(fd, &(*text)[done], text->size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        *err = errno;
-        break;
-      }
-      if (n == 0) {  // shrank while reading: the parser sees the truncation
-        text->resize(done);
-        break;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  ::close(fd);
-  return *err == 0;
-}
-
-std::string read_error_text(int err) {
-  if (err == EINVAL) return "not a regular file";
-  if (err == EFBIG) return "larger than 256 MiB";
-  return std::generic_category().message(err);
+lpweb::Error read_error(const std::string& file, int err) {
+  std::string why = err == EINVAL ? "not a regular file"
+                    : err == EFBIG ? "larger than 256 MiB"
+                                   : std::generic_category().message(err);
+  lpweb::Error e = lpweb::system_error(file + ": " + why);
+  e.code = err;
+  return e;
 }
 
 }  // namespace
 
-bool read_index_file(const std::string& file, std::string* text, struct stat* st, int* err, std::string* error) {
-  if (read_index_bytes(file, text, st, err)) return true;
-  *error = file + ": " + read_error_text(*err);
-  return false;
+lpweb::Result<IndexFile> read_index_file(const std::string& file) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return read_error(file, errno);
+  // fstat of the descriptor we read, so the identity the cache keeps is that
+  // of these bytes even if INDEX is replaced meanwhile.
+  IndexFile out;
+  if (::fstat(fd.get(), &out.st) != 0) return read_error(file, errno);
+  if (!S_ISREG(out.st.st_mode)) return read_error(file, EINVAL);
+  if (static_cast<std::uint64_t>(out.st.st_size) > kMaxIndexBytes) return read_error(file, EFBIG);
+  out.text.resize(static_cast<std::size_t>(out.st.st_size));
+  std::size_t done = 0;
+  while (done < out.text.size()) {
+    ssize_t n = ::read(fd.get(), &out.text[done], out.text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return read_error(file, errno);
+    if (n == 0) {  // shrank while reading: the parser sees the truncation
+      out.text.resize(done);
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return out;
 }
 
-
-
-std::unique_ptr<RevisionIndex> RevisionIndex::load(const std::string& file, std::string* error) {
-  std::string text;
-  struct stat st;
-  int err = 0;
-  std::string why;
-  if (!read_index_file(file, &text, &st, &err, &why)) {
-    if (error) *error = why;
-    return nullptr;
-  }
-  auto index = parse(text, error);
-  if (!index && error) *error = file + ": " + *error;
+lpweb::Result<std::unique_ptr<RevisionIndex>> RevisionIndex::load(const std::string& file) {
+  lpweb::Result<IndexFile> read = read_index_file(file);
+  if (!read) return read.error();
+  lpweb::Result<std::unique_ptr<RevisionIndex>> index = parse(read->text);
+  if (!index) return lpweb::rejected(file + ": " + index.error().message);
   return index;
 }
 

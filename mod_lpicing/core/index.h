@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "result.h"
+
 namespace lpicing {
 
 using Sha256 = std::array<std::uint8_t, 32>;
@@ -48,10 +50,10 @@ struct IndexHeader {
 
 class RevisionIndex {
  public:
-  // Parses INDEX text; returns nullptr and sets *error on malformed input.
-  static std::unique_ptr<RevisionIndex> parse(std::string_view text, std::string* error);
+  // Parses INDEX text; the error names the line of malformed input.
+  static lpweb::Result<std::unique_ptr<RevisionIndex>> parse(std::string_view text);
   // Reads and parses the INDEX file at `file`.
-  static std::unique_ptr<RevisionIndex> load(const std::string& file, std::string* error);
+  static lpweb::Result<std::unique_ptr<RevisionIndex>> load(const std::string& file);
 
   const IndexHeader& header() const { return header_; }
   // Exact byte match on the relative path; nullptr when absent.
@@ -64,10 +66,14 @@ class RevisionIndex {
   std::unordered_map<std::string_view, std::size_t> by_path_;  // views into entries_
 };
 
-// Reads an INDEX file of at most 256 MiB and fstat()s the same descriptor, so
-// *st is the identity of the bytes read. False with *err (an errno value;
-// EINVAL: not a regular file, EFBIG: too big) and *error ("FILE: why").
-bool read_index_file(const std::string& file, std::string* text, struct stat* st, int* err, std::string* error);
+// An INDEX file of at most 256 MiB, and the fstat() of the descriptor it was
+// read from: the identity of these bytes. The error says "FILE: why", with
+// code the errno value (EINVAL: not a regular file, EFBIG: too big).
+struct IndexFile {
+  std::string text;
+  struct stat st {};
+};
+lpweb::Result<IndexFile> read_index_file(const std::string& file);
 
 // Serialises a header and entries into INDEX text (entries sorted by path).
 std::string serialize_index(const IndexHeader& header, std::vector<IndexEntry> entries);

@@ -32,10 +32,10 @@ IndexCache::FileIdentity IndexCache::identity_of(const struct stat& s) {
   return id;
 }
 
-std::shared_ptr<const RevisionIndex> IndexCache::get(std::string_view store_dir, std::string_view revision,
-                                                     std::string* error) {
-  if (error) error->clear();
-  if (!is_valid_revision_id(revision)) return nullptr;
+lpweb::Result<std::shared_ptr<const RevisionIndex>> IndexCache::get(std::string_view store_dir,
+                                                                    std::string_view revision) {
+  using Found = std::shared_ptr<const RevisionIndex>;
+  if (!is_valid_revision_id(revision)) return Found();
   const std::string key = layout::index_path(store_dir, revision);
 
   struct stat st;
@@ -45,15 +45,15 @@ std::shared_ptr<const RevisionIndex> IndexCache::get(std::string_view store_dir,
       std::lock_guard<std::mutex> lock(mutex_);
       slots_.erase(key);
     }
-    if (err != ENOENT && err != ENOTDIR && error) *error = key + ": " + std::generic_category().message(err);
-    return nullptr;
+    if (err != ENOENT && err != ENOTDIR) return lpweb::system_error(key + ": " + std::generic_category().message(err));
+    return Found();
   }
   const FileIdentity seen = identity_of(st);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Slot* slot = slots_.find(key);
     if (slot && slot->identity == seen) {
-      if (!slot->index && error) *error = slot->error;
+      if (!slot->index) return lpweb::system_error(slot->error);
       return slot->index;
     }
   }
@@ -61,30 +61,32 @@ std::shared_ptr<const RevisionIndex> IndexCache::get(std::string_view store_dir,
   // Parsed outside the lock: a big INDEX must not stall the other threads.
   // Two threads may both load a new revision; the later store wins, harmlessly.
   Slot slot;
-  std::string text, why;
-  int err = 0;
-  if (!read_index_file(key, &text, &st, &err, &why)) {
-    if (err == ENOENT || err == ENOTDIR) {  // pruned between stat and open
+  lpweb::Result<IndexFile> file = read_index_file(key);
+  if (!file) {
+    if (file.error().code == ENOENT || file.error().code == ENOTDIR) {  // pruned between stat and open
       std::lock_guard<std::mutex> lock(mutex_);
       slots_.erase(key);
-      return nullptr;
+      return Found();
     }
     slot.identity = seen;
-    slot.error = why;
+    slot.error = file.error().message;
   } else {
-    slot.identity = identity_of(st);
-    std::shared_ptr<const RevisionIndex> index = RevisionIndex::parse(text, &why);
-    if (index && index->header().revision != revision) {
-      why = "INDEX is for revision " + index->header().revision;
-      index.reset();
-    }
-    if (!index) slot.error = key + ": " + why;
-    slot.index = std::move(index);
+    slot.identity = identity_of(file->st);
+    lpweb::Result<std::unique_ptr<RevisionIndex>> parsed = RevisionIndex::parse(file->text);
+    if (!parsed)
+      slot.error = key + ": " + parsed.error().message;
+    else if ((*parsed)->header().revision != revision)
+      slot.error = key + ": INDEX is for revision " + (*parsed)->header().revision;
+    else
+      slot.index = std::move(*parsed);
   }
-  std::shared_ptr<const RevisionIndex> result = slot.index;
-  if (!result && error) *error = slot.error;
-  std::lock_guard<std::mutex> lock(mutex_);
-  slots_.put(key, std::move(slot), 1);
+  Found result = slot.index;
+  std::string error = slot.error;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    slots_.put(key, std::move(slot), 1);
+  }
+  if (!result) return lpweb::system_error(std::move(error));
   return result;
 }
 

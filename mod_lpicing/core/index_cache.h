@@ -26,12 +26,11 @@ class IndexCache {
   IndexCache(const IndexCache&) = delete;
   IndexCache& operator=(const IndexCache&) = delete;
 
-  // nullptr with *error empty: the revision is not in the store (404).
-  // nullptr with *error set: the INDEX exists but cannot be read or is
-  // malformed (log it). An invalid revision id is simply not in the store.
+  // The revision's parsed INDEX; a null one when the revision is not in the
+  // store (404; an invalid revision id is simply not in the store); the error
+  // when its INDEX exists but cannot be read or is malformed (log it).
   // Throws only std::bad_alloc.
-  std::shared_ptr<const RevisionIndex> get(std::string_view store_dir, std::string_view revision,
-                                           std::string* error = nullptr);
+  lpweb::Result<std::shared_ptr<const RevisionIndex>> get(std::string_view store_dir, std::string_view revision);
 
   std::size_t size() const;
   void clear();

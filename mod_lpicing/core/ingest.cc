@@ -209,11 +209,11 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
         r.bundle = c.name;
         r.detail = "changed between the scan and the open (" + why + "); left alone";
         report.rejected.push_back(c.name);
-        if (report.status == StoreStatus::ok) report.status = StoreStatus::rejected;
+        if (report.outcome) report.outcome = lpweb::rejected(r.detail, c.name);
         record(std::move(r));
         continue;
       }
-      StoreResult result;
+      StoreResult result = store_error("not run");
       try {
         result = deploy_locked(store, fd.get(), c.name, deploy);
       } catch (const std::exception& e) {
@@ -221,31 +221,28 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
       }
       DropRecord r;
       r.bundle = c.name;
-      r.revision = result.revision;
-      if (result.status == StoreStatus::store_error) {
+      if (!result && result.error().kind == lpweb::Error::Kind::system) {
         r.result = DropResult::error;
-        r.detail = result.message;
-        report.status = StoreStatus::store_error;
-        report.message = describe(r);
+        r.detail = result.error().what();
+        report.outcome = lpweb::system_error(describe(r));
         record(std::move(r));
         break;
       }
-      if (result.status == StoreStatus::ok) {
+      if (result) {
+        r.revision = result->revision;
         remove_deployed(incoming.get(), c);
-        r.result = result.unchanged ? DropResult::unchanged : DropResult::deployed;
-        if (result.unchanged)
+        r.result = result->unchanged ? DropResult::unchanged : DropResult::deployed;
+        if (result->unchanged)
           r.detail = "current is " + quote(layout::read_revision_link_at(store.store(), store.dir(), layout::kCurrent)) +
                      "; roll back with lpicing activate";
-        deployed_new = deployed_new || !result.unchanged;
+        deployed_new = deployed_new || !result->unchanged;
         report.deployed.push_back(c.name);
         record(std::move(r));
         continue;
       }
-      std::string reason = result.bundle_error ? result.bundle_error->message() : result.message;
-      DropRecord aside = move_aside(incoming.get(), c.name, reason);
-      aside.revision = result.revision;
+      DropRecord aside = move_aside(incoming.get(), c.name, result.error().what());
       report.rejected.push_back(c.name);
-      if (report.status == StoreStatus::ok) report.status = StoreStatus::rejected;
+      if (report.outcome) report.outcome = lpweb::rejected(c.name, result.error().what());
       record(std::move(aside));
     }
     if (deployed_new) {
@@ -258,11 +255,10 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
       }
     }
   } catch (const std::exception& e) {
-    report.status = StoreStatus::store_error;
-    report.message = std::string("store error: ") + e.what();
+    report.outcome = store_error(e.what());
     DropRecord r;
     r.result = DropResult::error;
-    r.detail = report.message;
+    r.detail = report.outcome.error().message;
     record(std::move(r));
   }
   if (locked) {
@@ -270,9 +266,8 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
       std::int64_t now = options.deploy.now ? options.deploy.now : static_cast<std::int64_t>(::time(nullptr));
       append_drop_records(store.store(), &records, now);
     } catch (const std::exception& e) {
-      report.status = StoreStatus::store_error;
-      report.message = std::string("cannot write the drop journal: ") + e.what();
-      log(report.message);
+      report.outcome = lpweb::system_error(std::string("cannot write the drop journal: ") + e.what());
+      log(report.outcome.error().message);
     }
   }
   return report;

@@ -32,11 +32,10 @@ struct IngestOptions {
 };
 
 struct IngestReport {
-  StoreStatus status = StoreStatus::ok;  // store_error wins over rejected
-  bool busy = false;                     // another writer holds the store; nothing done
-  std::vector<std::string> deployed;     // incoming file names, unchanged ones included
-  std::vector<std::string> rejected;     // rejected or skipped
-  std::string message;                   // the store error, if any
+  lpweb::Status outcome;              // the first rejection, or the store error, which wins
+  bool busy = false;                  // another writer holds the store; nothing done
+  std::vector<std::string> deployed;  // incoming file names, unchanged ones included
+  std::vector<std::string> rejected;  // rejected or skipped
 };
 
 // Deploys each ready bundle of the drop directory, oldest first. A deployed

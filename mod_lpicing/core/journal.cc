@@ -168,24 +168,26 @@ std::string format_drop_record(const DropRecord& r) {
          "\t" + escape(r.bundle) + "\t" + escape(r.revision) + "\t" + escape(r.detail);
 }
 
-bool parse_drop_record(std::string_view line, DropRecord* out) {
+std::optional<DropRecord> parse_drop_record(std::string_view line) {
   std::vector<std::string_view> f = split(line, '\t');
-  if (f.size() != 6 || !parse_u64(f[0], &out->seq) || !parse_i64(f[1], &out->time)) return false;
+  DropRecord out;
+  if (f.size() != 6 || !parse_u64(f[0], &out.seq) || !parse_i64(f[1], &out.time)) return std::nullopt;
   bool known = false;
   for (int r = 0; r < kDropResults; ++r) {
     if (f[2] == kResultNames[r]) {
-      out->result = static_cast<DropResult>(r);
+      out.result = static_cast<DropResult>(r);
       known = true;
     }
   }
-  return known && unescape(f[3], &out->bundle) && unescape(f[4], &out->revision) && unescape(f[5], &out->detail);
+  if (!known || !unescape(f[3], &out.bundle) || !unescape(f[4], &out.revision) || !unescape(f[5], &out.detail))
+    return std::nullopt;
+  return out;
 }
 
 void append_drop_records(int storefd, std::vector<DropRecord>* records, std::int64_t now) {
   if (records->empty()) return;
-  std::string text, error;
   DropState state;
-  if (read_file_at(storefd, kState, kMaxReadBytes, &text, &error)) state = parse_state(text);
+  if (lpweb::Result<std::string> text = read_file_at(storefd, kState, kMaxReadBytes)) state = parse_state(*text);
   struct stat st;
   if (::fstatat(storefd, kJournal, &st, AT_SYMLINK_NOFOLLOW) == 0 && static_cast<std::uint64_t>(st.st_size) > kRotateBytes &&
       ::renameat(storefd, kJournal, storefd, kJournalOld) != 0)
@@ -213,37 +215,37 @@ void append_drop_records(int storefd, std::vector<DropRecord>* records, std::int
 std::vector<DropRecord> read_drop_records(const std::string& store_dir, std::uint64_t after_seq) {
   std::vector<DropRecord> out;
   for (const char* name : {kJournalOld, kJournal}) {
-    std::string text, error;
-    if (!read_file(store_file(store_dir, name), kMaxReadBytes, &text, &error)) continue;
-    for (std::string_view line : split(text, '\n')) {
-      DropRecord r;
-      if (parse_drop_record(line, &r) && r.seq > after_seq && (out.empty() || r.seq > out.back().seq))
-        out.push_back(std::move(r));
+    lpweb::Result<std::string> text = read_file(store_file(store_dir, name), kMaxReadBytes);
+    if (!text) continue;
+    for (std::string_view line : split(*text, '\n')) {
+      std::optional<DropRecord> r = parse_drop_record(line);
+      if (r && r->seq > after_seq && (out.empty() || r->seq > out.back().seq)) out.push_back(std::move(*r));
     }
   }
   return out;
 }
 
 DropState read_drop_state(const std::string& store_dir) {
-  std::string text, error;
-  if (!read_file(store_file(store_dir, kState), kMaxReadBytes, &text, &error)) return {};
-  return parse_state(text);
+  lpweb::Result<std::string> text = read_file(store_file(store_dir, kState), kMaxReadBytes);
+  return text ? parse_state(*text) : DropState{};
 }
 
-bool read_reported_seq(const std::string& store_dir, std::uint64_t* seq) {
-  std::string text, error;
-  if (!read_file(store_file(store_dir, kReported), 64, &text, &error)) return false;
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return parse_u64(text, seq);
+std::optional<std::uint64_t> read_reported_seq(const std::string& store_dir) {
+  lpweb::Result<std::string> text = read_file(store_file(store_dir, kReported), 64);
+  if (!text) return std::nullopt;
+  while (!text->empty() && text->back() == '\n') text->pop_back();
+  std::uint64_t seq = 0;
+  if (!parse_u64(*text, &seq)) return std::nullopt;
+  return seq;
 }
 
-bool write_reported_seq(const std::string& store_dir, std::uint64_t seq) {
+lpweb::Status write_reported_seq(const std::string& store_dir, std::uint64_t seq) {
   try {
     UniqueFd store = open_dir_at(AT_FDCWD, store_dir, "store");
     replace_file_at(store.get(), kReported, std::to_string(seq) + "\n");
-    return true;
-  } catch (const std::exception&) {
-    return false;
+    return {};
+  } catch (const std::exception& e) {
+    return lpweb::system_error(e.what());
   }
 }
 

@@ -9,9 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "result.h"
 
 namespace lpicing {
 
@@ -56,12 +59,12 @@ DropState read_drop_state(const std::string& store_dir);
 
 // The watcher's mark: the last seq it logged. Absent: nothing has been
 // reported yet (the watcher then starts from the journal's end).
-bool read_reported_seq(const std::string& store_dir, std::uint64_t* seq);
-// Replaces the mark atomically; false when the store cannot be written.
-bool write_reported_seq(const std::string& store_dir, std::uint64_t seq);
+std::optional<std::uint64_t> read_reported_seq(const std::string& store_dir);
+// Replaces the mark atomically; the error when the store cannot be written.
+lpweb::Status write_reported_seq(const std::string& store_dir, std::uint64_t seq);
 
 // One journal line (without the newline) and back; exposed for tests.
 std::string format_drop_record(const DropRecord& r);
-bool parse_drop_record(std::string_view line, DropRecord* out);
+std::optional<DropRecord> parse_drop_record(std::string_view line);  // nothing: not a record
 
 }  // namespace lpicing

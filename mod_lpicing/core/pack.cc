@@ -55,9 +55,8 @@ void collect(int dirfd, const std::string& prefix, std::vector<Item>* items) {
       throw std::runtime_error(quote(path) + " is a symbolic link; bundles hold only regular files and directories");
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
       throw std::runtime_error(quote(path) + " is a special file; bundles hold only regular files and directories");
-    std::string name, reason;
-    if (!normalize_entry_name(path, S_ISDIR(st.st_mode), &name, &reason))
-      throw std::runtime_error(quote(path) + ": " + reason);
+    if (lpweb::Result<std::string> name = normalize_entry_name(path, S_ISDIR(st.st_mode)); !name)
+      throw std::runtime_error(quote(path) + ": " + name.error().message);
     if (prefix.empty() && is_metadata_name(n))
       throw std::runtime_error("the source directory already contains " + n +
                                "; pack writes it itself");
@@ -129,10 +128,9 @@ void add_data(struct archive* a, const std::string& path, std::string_view data)
 
 }  // namespace
 
-std::optional<std::string> pack_bundle(const PackOptions& options) {
+lpweb::Status pack_bundle(const PackOptions& options) {
   if (!is_valid_revision_id(options.revision))
-    return "revision id " + quote(options.revision) +
-           " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+    return lpweb::rejected("revision id " + quote(options.revision) + " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
   std::string part = options.output + ".part";
   try {
     UniqueFd src = open_dir_at(AT_FDCWD, options.source_dir, "source directory " + quote(options.source_dir));
@@ -152,9 +150,9 @@ std::optional<std::string> pack_bundle(const PackOptions& options) {
     for (auto& l : lines) sums += l.second;
     std::string signature;
     if (!options.private_key_pem.empty()) {
-      std::string error;
-      if (!ed25519_sign(options.private_key_pem, sums, &signature, &error))
-        return "cannot sign SHA256SUMS: " + error;
+      lpweb::Result<std::string> signed_sums = ed25519_sign(options.private_key_pem, sums);
+      if (!signed_sums) return lpweb::rejected("cannot sign SHA256SUMS: " + signed_sums.error().message);
+      signature = std::move(*signed_sums);
     }
 
     std::unique_ptr<struct archive, WriteFree> a(archive_write_new());
@@ -200,10 +198,10 @@ std::optional<std::string> pack_bundle(const PackOptions& options) {
       throw SystemError("cannot flush " + quote(part), errno);
     if (::rename(part.c_str(), options.output.c_str()) != 0)
       throw SystemError("cannot rename " + quote(part) + " to " + quote(options.output), errno);
-    return std::nullopt;
+    return {};
   } catch (const std::exception& e) {
     ::unlink(part.c_str());
-    return e.what();
+    return lpweb::system_error(e.what());
   }
 }
 

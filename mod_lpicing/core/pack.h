@@ -2,8 +2,9 @@
 // Ed25519 SHA256SUMS.sig, then the files in byte order, as a deterministic tar.gz.
 #pragma once
 
-#include <optional>
 #include <string>
+
+#include "result.h"
 
 namespace lpicing {
 
@@ -14,7 +15,7 @@ struct PackOptions {
   std::string output;           // written as OUTPUT.part, then renamed into place
 };
 
-// Returns nothing on success, else a one-line reason. Throws only std::bad_alloc.
-std::optional<std::string> pack_bundle(const PackOptions& options);
+// Writes the bundle, or says in one line why not. Throws only std::bad_alloc.
+lpweb::Status pack_bundle(const PackOptions& options);
 
 }  // namespace lpicing

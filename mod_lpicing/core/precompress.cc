@@ -48,13 +48,13 @@ bool variant_worth_keeping(std::uint64_t original, std::uint64_t compressed) {
 namespace {
 
 // The library's one-shot call, for the inputs it treats specially.
-std::optional<std::string> brotli_one_shot(std::string_view data, BrotliEncoderMode mode, int quality) {
+lpweb::Result<std::string> brotli_one_shot(std::string_view data, BrotliEncoderMode mode, int quality) {
   std::size_t out_size = BrotliEncoderMaxCompressedSize(data.size());
   if (out_size == 0) out_size = data.size() + 1024;
   std::string out(out_size, '\0');
   if (!BrotliEncoderCompress(quality, 22, mode, data.size(), reinterpret_cast<const uint8_t*>(data.data()), &out_size,
                              reinterpret_cast<uint8_t*>(out.data())))
-    return std::nullopt;
+    return lpweb::system_error("the brotli encoder failed");
   out.resize(out_size);
   out.shrink_to_fit();
   return out;
@@ -65,7 +65,7 @@ std::optional<std::string> brotli_one_shot(std::string_view data, BrotliEncoderM
 // What BrotliEncoderCompress does (same parameters, one FINISH call, so the
 // same bytes: tests compare the two), with the encoder's tables and the
 // worst-case output buffer in mapped memory.
-std::optional<std::string> brotli_compress(std::string_view data, bool font, int quality) {
+lpweb::Result<std::string> brotli_compress(std::string_view data, bool font, int quality) {
   const BrotliEncoderMode mode = font ? BROTLI_MODE_FONT : BROTLI_MODE_TEXT;
   const std::size_t max_size = BrotliEncoderMaxCompressedSize(data.size());
   // Empty input, quality 10's own path and inputs too large to bound: as the library does them.
@@ -92,13 +92,13 @@ std::optional<std::string> brotli_compress(std::string_view data, bool font, int
   return std::string(out.data(), total_out);
 }
 
-std::optional<std::string> gzip_compress(std::string_view data, int level) {
+lpweb::Result<std::string> gzip_compress(std::string_view data, int level) {
   z_stream zs{};
   zs.zalloc = mapped_zalloc;
   zs.zfree = mapped_zfree;
   // windowBits 15+16: gzip wrapper; zlib writes mtime 0 and no name unless given a header.
   if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-    return std::nullopt;
+    return lpweb::system_error("zlib cannot start a gzip stream at level " + std::to_string(level));
   MappedBuffer out(deflateBound(&zs, data.size()) + 64);
   if (!out.data()) {
     deflateEnd(&zs);
@@ -111,7 +111,7 @@ std::optional<std::string> gzip_compress(std::string_view data, int level) {
   int rc = deflate(&zs, Z_FINISH);
   std::size_t produced = out.size() - zs.avail_out;
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return std::nullopt;
+  if (rc != Z_STREAM_END) return lpweb::system_error("the gzip encoder failed (zlib " + std::to_string(rc) + ")");
   return std::string(out.data(), produced);
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "result.h"
+
 namespace lpicing {
 
 // Files smaller than this are sent as they are; larger ones than the max are not
@@ -23,10 +25,10 @@ bool is_font(std::string_view path);
 bool variant_worth_keeping(std::uint64_t original, std::uint64_t compressed);
 
 // Brotli, lgwin 22, quality 11 unless told (deploy time uses the best).
-// nullopt when the encoder fails. Throws std::bad_alloc.
-std::optional<std::string> brotli_compress(std::string_view data, bool font, int quality = 11);
+// The error when the encoder fails. Throws std::bad_alloc.
+lpweb::Result<std::string> brotli_compress(std::string_view data, bool font, int quality = 11);
 // gzip wrapper, header mtime 0 and no name, so the bytes depend only on the
 // input and the level (9 unless told).
-std::optional<std::string> gzip_compress(std::string_view data, int level = 9);
+lpweb::Result<std::string> gzip_compress(std::string_view data, int level = 9);
 
 }  // namespace lpicing

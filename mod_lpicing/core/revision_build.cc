@@ -76,9 +76,9 @@ void precompress_entry(int filesfd, EntryPlan& plan) {
   const std::string& path = plan.entry.path;
   try {
     UniqueFd parent = open_parent(filesfd, path);
-    std::string content, error;
-    if (!read_file_at(parent.get(), base_name(path), kMaxPrecompressBytes, &content, &error))
-      throw SystemError("cannot read staged " + quote(path) + " (" + error + ")", EIO);
+    lpweb::Result<std::string> read = read_file_at(parent.get(), base_name(path), kMaxPrecompressBytes);
+    if (!read) throw SystemError("cannot read staged " + quote(path) + " (" + read.error().message + ")", EIO);
+    const std::string& content = *read;
     for (std::size_t k = 0; k < 2; ++k) {
       if (!plan.compress[k]) continue;
       Encoding enc = kVariantEncodings[k];

@@ -258,11 +258,14 @@ ResolvedFile resolve_request(IndexCache& cache, std::string_view store_dir, std:
   out.revision = request.kind == PathKind::current ? layout::read_revision_link(store_dir, layout::kCurrent)
                                                    : std::string(request.revision);
   if (out.revision.empty()) return out;
-  out.index = cache.get(store_dir, out.revision, &out.error);
-  if (!out.index) {
-    if (!out.error.empty()) out.status = ResolveStatus::error;
+  lpweb::Result<std::shared_ptr<const RevisionIndex>> index = cache.get(store_dir, out.revision);
+  if (!index) {
+    out.status = ResolveStatus::error;
+    out.error = index.error().message;
     return out;
   }
+  out.index = std::move(*index);
+  if (!out.index) return out;
   out.entry = out.index->find(request.file);
   if (!out.entry) return out;
   out.status = ResolveStatus::found;

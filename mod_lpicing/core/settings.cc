@@ -1,6 +1,8 @@
 // mod_lpicing's directives as values: inheritance and defaults.
 #include "settings.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "combo.h"
@@ -90,6 +92,110 @@ std::string first_drop_difference(const Settings& a, const Settings& b) {
   if (a.max_bytes != b.max_bytes) return num("LPIcingMaxBytes", a.max_bytes, b.max_bytes);
   if (!same(a.max_ratio, b.max_ratio)) return pair("LPIcingMaxRatio", a.max_ratio, b.max_ratio);
   return "";
+}
+
+namespace {
+
+// One numeric directive: its range, how its value is written (a count, or a
+// size with K, M or G), the words that say so, and where it goes.
+struct NumericDirective {
+  const char* name;
+  bool size;
+  std::int64_t min, max;
+  const char* must_be;
+  void (*store)(Settings&, std::int64_t);
+};
+
+constexpr std::int64_t kG = std::int64_t{1} << 30;
+
+const NumericDirective kNumericDirectives[] = {
+    {"LPIcingCurrentMaxAge", false, 0, 31536000, "is not a number of seconds from 0 to 31536000",
+     [](Settings& s, std::int64_t v) { s.current_max_age = static_cast<int>(v); }},
+    {"LPIcingKeep", false, 1, 100000, "is not a number of revisions of at least 1",
+     [](Settings& s, std::int64_t v) { s.keep = static_cast<int>(v); }},
+    {"LPIcingComboMaxFiles", false, 1, 10000, "is not a number of files from 1 to 10000",
+     [](Settings& s, std::int64_t v) { s.combo_max_files = static_cast<int>(v); }},
+    {"LPIcingComboMaxBytes", true, 1, kG, "is not a size from 1 to 1G (bytes, or with K, M or G)",
+     [](Settings& s, std::int64_t v) { s.combo_max_bytes = v; }},
+    {"LPIcingComboCacheBytes", true, 0, kG, "is not a size from 0 (no cache) to 1G (bytes, or with K, M or G)",
+     [](Settings& s, std::int64_t v) { s.combo_cache_bytes = v; }},
+    {"LPIcingComboCompressors", false, 0, kComboMaxCompressors,
+     "is not a number of compressions from 0 (never compress) to 256",
+     [](Settings& s, std::int64_t v) { s.combo_compressors = static_cast<int>(v); }},
+    {"LPIcingIngestTimeout", false, 1, 86400, "is not a number of seconds from 1 to 86400",
+     [](Settings& s, std::int64_t v) { s.ingest_timeout = static_cast<int>(v); }},
+    {"LPIcingMaxEntries", false, 1, 100000000, "is not a number of entries from 1 to 100000000",
+     [](Settings& s, std::int64_t v) { s.max_entries = v; }},
+    {"LPIcingMaxBytes", true, 1, kG * 1024, "is not a size from 1 to 1024G (bytes, or with K, M or G)",
+     [](Settings& s, std::int64_t v) { s.max_bytes = v; }},
+};
+static_assert(kComboMaxCompressors == 256, "LPIcingComboCompressors' message names the limit");
+
+constexpr char kMaxRatio[] = "LPIcingMaxRatio";
+
+const NumericDirective* find_numeric(std::string_view name) {
+  for (const NumericDirective& d : kNumericDirectives)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+// A decimal count as strtol reads it, within [min, max].
+std::optional<std::int64_t> parse_count(const std::string& text, std::int64_t min, std::int64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno || end == text.c_str() || *end || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+bool is_numeric_directive(std::string_view directive) {
+  return directive == kMaxRatio || find_numeric(directive) != nullptr;
+}
+
+lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, std::string_view arg) {
+  const std::string text(arg);
+  if (directive == kMaxRatio) {
+    char* end = nullptr;
+    errno = 0;
+    double v = std::strtod(text.c_str(), &end);
+    if (errno || end == text.c_str() || *end || !(v >= 1) || v > 1e6)
+      return lpweb::rejected("is not a ratio from 1 to 1000000");
+    s->max_ratio = arg.data();  // the caller's string, which lives as long as the settings
+    return {};
+  }
+  const NumericDirective* d = find_numeric(directive);
+  if (!d) return lpweb::rejected("is not a numeric directive");
+  std::optional<std::int64_t> value;
+  if (!d->size) {
+    value = parse_count(text, d->min, d->max);
+  } else if (std::optional<std::uint64_t> bytes = parse_byte_size(text, static_cast<std::uint64_t>(d->max))) {
+    if (*bytes >= static_cast<std::uint64_t>(d->min)) value = static_cast<std::int64_t>(*bytes);
+  }
+  if (!value) return lpweb::rejected(d->must_be);
+  d->store(*s, *value);
+  return {};
+}
+
+std::optional<std::uint64_t> parse_byte_size(std::string_view text, std::uint64_t max) noexcept {
+  if (text.empty()) return std::nullopt;
+  unsigned shift = 0;
+  switch (text.back()) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: break;
+  }
+  if (shift) text.remove_suffix(1);
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > (max >> shift)) return std::nullopt;
+  return value << shift;
 }
 
 }  // namespace lpicing

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "result.h"
 
 namespace lpicing {
 
@@ -54,5 +58,18 @@ void apply_defaults(Settings* s, const char* tool);
 // between `a` and `b`, as "DIRECTIVE (A / B)"; empty when none does. One drop
 // directory has one store, key, user and set of limits.
 std::string first_drop_difference(const Settings& a, const Settings& b);
+
+// Sets the field of a numeric directive (LPIcingKeep, LPIcingComboMaxBytes,
+// LPIcingMaxRatio, ...) from its argument, as written in the configuration.
+// The error says what the value must be ("is not a number of seconds from 1
+// to 86400"); the adapter names the directive and the value. LPIcingMaxRatio
+// keeps its text (the caller's string, as the other text fields).
+// False from is_numeric_directive for any other name.
+bool is_numeric_directive(std::string_view directive);
+lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, std::string_view arg);
+
+// "4194304", "4096K", "4M", "1G" (binary multiples) → bytes; nothing when
+// malformed or above `max`. For the byte-valued directives.
+std::optional<std::uint64_t> parse_byte_size(std::string_view text, std::uint64_t max) noexcept;
 
 }  // namespace lpicing

@@ -117,7 +117,8 @@ void LockedStore::clean_leftovers() {
   finish_flip(store_.get());
   // A deploy killed after renaming its revision into place, before making it current.
   std::string activating = read_revision_link_at(store_.get(), dir_, kActivating);
-  if (!activating.empty() && revision_exists(revisions_.get(), activating)) activate_locked(*this, activating, {});
+  if (!activating.empty() && revision_exists(revisions_.get(), activating))
+    static_cast<void>(activate_locked(*this, activating, {}));  // it exists: only a throw can fail it
   if (::unlinkat(store_.get(), kActivating, 0) != 0 && errno != ENOENT)
     throw SystemError("cannot remove link \"activating\"", errno);
 }
@@ -126,13 +127,10 @@ void LockedStore::clean_leftovers() {
 
 // Caller holds the lock. Throws SystemError.
 StoreResult activate_locked(LockedStore& store, const std::string& revision, const StepHook& hook) {
-  StoreResult result;
+  StoreChange result;
   result.revision = revision;
-  if (!is_valid_revision_id(revision) || !revision_exists(store.revisions(), revision)) {
-    result.status = StoreStatus::rejected;
-    result.message = "revision " + quote(revision) + " is not in the store";
-    return result;
-  }
+  if (!is_valid_revision_id(revision) || !revision_exists(store.revisions(), revision))
+    return lpweb::rejected("revision " + quote(revision) + " is not in the store");
   std::string old = read_revision_link_at(store.store(), store.dir(), kCurrent);
   if (old == revision) return result;
   // previous.pending records the revision being replaced before current
@@ -163,17 +161,12 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
   return doomed;
 }
 
-StoreResult store_error(const std::string& what) {
-  StoreResult r;
-  r.status = StoreStatus::store_error;
-  r.message = "store error: " + what;
-  return r;
-}
+lpweb::Error store_error(const std::string& what) { return lpweb::system_error("store error: " + what); }
 
 // Caller holds the lock. Throws SystemError.
 StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& bundle_name,
                           const DeployOptions& options) {
-  StoreResult result;
+  StoreChange result;
   std::string stage_name = "tmp." + random_suffix();
   UniqueFd stage = ensure_dir_at(store.staging(), stage_name, "staging directory");
   // Whatever happens below, a failed deploy leaves no staging behind.
@@ -192,34 +185,25 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
   } cleanup{store.staging(), stage_name};
 
   UniqueFd files = ensure_dir_at(stage.get(), kFiles, "staged files directory");
-  Bundle bundle;
-  auto err = read_bundle(bundle_fd, options.bundle, files.get(), &bundle);
-  result.revision = bundle.revision;
-  if (err) {
-    if (err->kind == BundleError::Kind::system) return store_error(err->message());
-    result.status = StoreStatus::rejected;
-    result.message = "rejected bundle " + quote(bundle_name) + ": " + err->message();
-    result.bundle_error = std::move(err);
-    return result;
+  lpweb::Result<Bundle> read = read_bundle(bundle_fd, options.bundle, files.get());
+  if (!read) {
+    if (read.error().kind == lpweb::Error::Kind::system) return store_error(read.error().what());
+    return read.error();
   }
+  const Bundle& bundle = *read;
+  result.revision = bundle.revision;
   step(options.on_step, "after-staging");
 
   const std::string& rev = bundle.revision;
   if (revision_exists(store.revisions(), rev)) {
-    std::string existing, error;
     UniqueFd dir = open_dir_at(store.revisions(), rev, "revision " + quote(rev));
-    if (!read_file_at(dir.get(), kSums, kMaxSumsFileBytes, &existing, &error))
-      throw SystemError("revision " + quote(rev) + " in the store is damaged (" + error + ")", EIO);
-    if (existing != bundle.sums) {
-      result.status = StoreStatus::rejected;
-      result.message = "rejected bundle " + quote(bundle_name) + ": revision " + quote(rev) +
-                       " is already in the store with different content (SHA256SUMS differs); "
-                       "publish it under a new revision id";
-      result.bundle_error = BundleError{BundleError::Kind::rejected, "SHA256SUMS",
-                                        "revision " + quote(rev) +
-                                            " is already in the store with different content"};
-      return result;
-    }
+    lpweb::Result<std::string> existing = read_file_at(dir.get(), kSums, kMaxSumsFileBytes);
+    if (!existing)
+      throw SystemError("revision " + quote(rev) + " in the store is damaged (" + existing.error().message + ")", EIO);
+    if (*existing != bundle.sums)
+      return lpweb::rejected(kSums, "revision " + quote(rev) +
+                                        " is already in the store with different content; publish it under a new "
+                                        "revision id");
     result.unchanged = true;
   } else {
     std::vector<IndexEntry> entries = build_entries(files.get(), bundle);
@@ -257,7 +241,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
   // says so: `lpicing deploy` does, a drop never does (rollback is an operator's act).
   if (options.activate && (!result.unchanged || options.activate_existing)) {
     StoreResult a = activate_locked(store, rev, options.on_step);
-    if (a.status != StoreStatus::ok) return a;
+    if (!a) return a;
   }
   if (::unlinkat(store.store(), kActivating, 0) != 0 && errno != ENOENT)
     throw SystemError("cannot remove link \"activating\"", errno);
@@ -267,14 +251,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
 
 // ---- The public operations ----
 
-int exit_code(StoreStatus status) {
-  switch (status) {
-    case StoreStatus::ok: return 0;
-    case StoreStatus::rejected: return 2;
-    case StoreStatus::store_error: return 3;
-  }
-  return 3;
-}
+int exit_code(const lpweb::Error& error) { return error.kind == lpweb::Error::Kind::rejected ? 2 : 3; }
 
 StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std::string& bundle_name,
                           const DeployOptions& options) {
@@ -287,15 +264,9 @@ StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std
 
 StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundle_path,
                           const DeployOptions& options) {
-  UniqueFd fd;
-  if (auto err = open_bundle(bundle_path, &fd)) {
-    StoreResult r;
-    r.status = StoreStatus::rejected;
-    r.message = "rejected bundle " + quote(bundle_path) + ": " + err->message();
-    r.bundle_error = std::move(err);
-    return r;
-  }
-  return deploy_bundle(store_dir, fd.get(), bundle_path, options);
+  lpweb::Result<UniqueFd> fd = open_bundle(bundle_path);
+  if (!fd) return fd.error();
+  return deploy_bundle(store_dir, fd->get(), bundle_path, options);
 }
 
 StoreResult activate_revision(const std::string& store_dir, const std::string& revision,
@@ -312,9 +283,9 @@ StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int
   return guarded([&] {
     LockedStore store;
     store.open(store_dir, false, true);
-    StoreResult r;
+    StoreChange r;
     r.pruned = prune_locked(store, keep, now, on_step);
-    return r;
+    return StoreResult(std::move(r));
   });
 }
 

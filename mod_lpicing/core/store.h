@@ -1,7 +1,7 @@
 // The revision store (layout in docs/ARCHITECTURE.md): deploy a bundle as a complete
 // revision, flip `current` atomically, list and prune revisions (the drop
 // directory's ingest is in ingest.h). Used by the lpicing tool; never by the request-serving httpd children.
-// None of these functions throws: failures come back as StoreResult.
+// None of these functions throws: failures come back as the StoreResult's Error.
 #pragma once
 
 #include <cstddef>
@@ -23,18 +23,17 @@ using StepHook = std::function<void(const char* step)>;
 
 inline constexpr std::int64_t kPruneGraceSeconds = 3600;
 
-enum class StoreStatus { ok, rejected, store_error };
-// 0, 2, 3: the exit codes of the lpicing tool.
-int exit_code(StoreStatus status);
-
-struct StoreResult {
-  StoreStatus status = StoreStatus::ok;
-  std::string message;    // one line for the operator when not ok
-  std::string revision;   // deploy: the revision id, once known
-  bool unchanged = false; // deploy: the identical revision was already in the store
+// What a store operation changed. Its failure is an lpweb::Error: rejected
+// (a bad bundle, naming the entry at fault; a revision not in the store) or
+// system ("store error: ...").
+struct StoreChange {
+  std::string revision;    // deploy: the revision id; activate: the revision made current
+  bool unchanged = false;  // deploy: the identical revision was already in the store
   std::vector<std::string> pruned;
-  std::optional<BundleError> bundle_error;  // deploy: why the bundle was rejected
 };
+using StoreResult = lpweb::Result<StoreChange>;
+// 2 for a rejected input, 3 for a store error: the lpicing tool's exit codes.
+int exit_code(const lpweb::Error& error);
 
 struct DeployOptions {
   BundleOptions bundle;
@@ -54,7 +53,7 @@ StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundl
 // `bundle_name` in messages: the tool opens it before giving up root.
 StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std::string& bundle_name,
                           const DeployOptions& options);
-// Makes `revision` current; `previous` becomes the old current. status rejected when
+// Makes `revision` current; `previous` becomes the old current. Rejected when
 // the revision is not in the store.
 StoreResult activate_revision(const std::string& store_dir, const std::string& revision,
                               const StepHook& on_step = {});

@@ -40,13 +40,12 @@ StoreReport read_store_report(std::string_view store_dir, IndexCache* cache) {
   }
   for (const std::string& name : names.invalid) report.errors.emplace_back(name, "not a valid revision id");
   for (const std::string& name : names.revisions) {
-    std::string error;
-    auto index = indexes.get(store_dir, name, &error);
-    if (index) {
-      report.revisions.push_back({name, index->header()});
+    lpweb::Result<std::shared_ptr<const RevisionIndex>> index = indexes.get(store_dir, name);
+    if (index && *index) {
+      report.revisions.push_back({name, (*index)->header()});
       continue;
     }
-    RevisionError e(name, error.empty() ? "INDEX missing" : relative_to_store(store_dir, error));
+    RevisionError e(name, index ? "INDEX missing" : relative_to_store(store_dir, index.error().message));
     struct stat st;
     if (::lstat(layout::revision_path(store_dir, name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       e.is_revision = true;

@@ -33,7 +33,8 @@ class LockedStore {
   UniqueFd store_, lock_, revisions_, staging_;
 };
 
-StoreResult store_error(const std::string& what);
+// A system error from the store, "store error: WHAT".
+lpweb::Error store_error(const std::string& what);
 // Deploys the bundle open at `bundle_fd` (named `bundle_name` in messages).
 // Caller holds the lock. Throws SystemError.
 StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& bundle_name,

@@ -212,17 +212,19 @@ std::string bundle_options(const Args& args, lpicing::BundleOptions* o, std::str
     if (args.values.count("--trusted-key")) return "--trusted-key and --trusted-key-fd are exclusive";
     if (!read_key_fd(it->second, &o->trusted_key_pem, &error)) {
       *io_error = error;
-    } else if (!lpicing::ed25519_check_public_key(o->trusted_key_pem, &error)) {
-      *io_error = "the trusted key on descriptor " + it->second + " is unusable: " + error;
+    } else if (lpweb::Status key = lpicing::ed25519_check_public_key(o->trusted_key_pem); !key) {
+      *io_error = "the trusted key on descriptor " + it->second + " is unusable: " + key.error().message;
     }
   }
   it = args.values.find("--trusted-key");
   if (it != args.values.end()) {
-    std::string error;
-    if (!lpicing::read_file(it->second, 1 << 16, &o->trusted_key_pem, &error)) {
-      *io_error = "cannot read trusted key: " + error;
-    } else if (!lpicing::ed25519_check_public_key(o->trusted_key_pem, &error)) {
-      *io_error = "trusted key " + lpicing::quote(it->second) + " is unusable: " + error;
+    lpweb::Result<std::string> pem = lpicing::read_file(it->second, 1 << 16);
+    if (!pem) {
+      *io_error = "cannot read trusted key: " + pem.error().message;
+    } else if (lpweb::Status key = lpicing::ed25519_check_public_key(*pem); !key) {
+      *io_error = "trusted key " + lpicing::quote(it->second) + " is unusable: " + key.error().message;
+    } else {
+      o->trusted_key_pem = std::move(*pem);
     }
   }
   return "";
@@ -247,11 +249,12 @@ int cmd_pack(const Args& args) {
                  " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
   auto key = args.values.find("--key");
   if (key != args.values.end()) {
-    std::string error;
-    if (!lpicing::read_file(key->second, 1 << 16, &o.private_key_pem, &error))
-      return fail(3, "cannot read private key: " + error);
+    lpweb::Result<std::string> pem = lpicing::read_file(key->second, 1 << 16);
+    if (!pem) return fail(3, "cannot read private key: " + pem.error().message);
+    o.private_key_pem = std::move(*pem);
   }
-  if (auto err = lpicing::pack_bundle(o)) return fail(3, "cannot pack " + lpicing::quote(o.source_dir) + ": " + *err);
+  if (lpweb::Status packed = lpicing::pack_bundle(o); !packed)
+    return fail(3, "cannot pack " + lpicing::quote(o.source_dir) + ": " + packed.error().message);
   printf("packed revision %s into %s\n", o.revision.c_str(), o.output.c_str());
   return 0;
 }
@@ -272,9 +275,9 @@ int cmd_verify(const Args& args) {
   e = bundle_options(args, &o, &io_error);
   if (!e.empty()) return usage(e);
   if (!io_error.empty()) return fail(3, io_error);
-  lpicing::Bundle bundle;
-  if (auto err = lpicing::read_bundle(args.positional[0], o, -1, &bundle))
-    return fail(2, "rejected bundle " + lpicing::quote(args.positional[0]) + ": " + err->message());
+  lpweb::Result<lpicing::Bundle> read = lpicing::read_bundle(args.positional[0], o, -1);
+  if (!read) return fail(2, "rejected bundle " + lpicing::quote(args.positional[0]) + ": " + read.error().what());
+  const lpicing::Bundle& bundle = *read;
   printf("bundle %s is valid: revision %s, %zu files%s\n", args.positional[0].c_str(),
          bundle.revision.c_str(), bundle.files.size(),
          bundle.signature_verified ? ", signature verified"
@@ -295,6 +298,13 @@ bool parse_keep(const Args& args, std::optional<std::size_t>* keep, std::string*
   return true;
 }
 
+// The operator's line for a deploy that failed: a rejected bundle names itself
+// and the entry at fault; a store error speaks for itself.
+std::string rejected_bundle(const std::string& bundle, const lpweb::Error& error) {
+  if (error.kind == lpweb::Error::Kind::system) return error.what();
+  return "rejected bundle " + lpicing::quote(bundle) + ": " + error.what();
+}
+
 int cmd_deploy(const Args& args) {
   std::string e = check_shape(args, with_limits({"--store", "--no-activate", "--keep"}), {"--store"}, 1,
                               "BUNDLE");
@@ -307,16 +317,15 @@ int cmd_deploy(const Args& args) {
   o.activate = !args.flags.count("--no-activate");
   o.on_step = fault_injection;
   const std::string& store = args.values.at("--store");
-  lpicing::UniqueFd bundle;
-  if (auto err = lpicing::open_bundle(args.positional[0], &bundle))
-    return fail(2, "rejected bundle " + lpicing::quote(args.positional[0]) + ": " + err->message());
+  lpweb::Result<lpicing::UniqueFd> bundle = lpicing::open_bundle(args.positional[0]);
+  if (!bundle) return fail(2, rejected_bundle(args.positional[0], bundle.error()));
   if (std::string why = become_store_owner(store); !why.empty()) return fail(3, why);
-  auto r = lpicing::deploy_bundle(store, bundle.get(), args.positional[0], o);
-  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
-  printf("deployed revision %s%s%s\n", r.revision.c_str(),
-         r.unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",
+  lpicing::StoreResult r = lpicing::deploy_bundle(store, bundle->get(), args.positional[0], o);
+  if (!r) return fail(lpicing::exit_code(r.error()), rejected_bundle(args.positional[0], r.error()));
+  printf("deployed revision %s%s%s\n", r->revision.c_str(),
+         r->unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",
          o.activate ? ", now current" : "");
-  for (auto& p : r.pruned) printf("pruned revision %s\n", p.c_str());
+  for (auto& p : r->pruned) printf("pruned revision %s\n", p.c_str());
   return 0;
 }
 
@@ -349,8 +358,8 @@ int cmd_activate(const Args& args) {
   std::string e = check_shape(args, {"--store"}, {"--store"}, 1, "REV");
   if (!e.empty()) return usage(e);
   if (std::string why = become_store_owner(args.values.at("--store")); !why.empty()) return fail(3, why);
-  auto r = lpicing::activate_revision(args.values.at("--store"), args.positional[0], fault_injection);
-  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
+  lpicing::StoreResult r = lpicing::activate_revision(args.values.at("--store"), args.positional[0], fault_injection);
+  if (!r) return fail(lpicing::exit_code(r.error()), r.error().what());
   printf("revision %s is current\n", args.positional[0].c_str());
   return 0;
 }
@@ -360,9 +369,9 @@ int cmd_prune(const Args& args) {
   std::optional<std::size_t> keep;
   if (!e.empty() || !parse_keep(args, &keep, &e)) return usage(e);
   if (std::string why = become_store_owner(args.values.at("--store")); !why.empty()) return fail(3, why);
-  auto r = lpicing::prune_store(args.values.at("--store"), *keep, 0, fault_injection);
-  if (r.status != lpicing::StoreStatus::ok) return fail(lpicing::exit_code(r.status), r.message);
-  for (auto& p : r.pruned) printf("pruned revision %s\n", p.c_str());
+  lpicing::StoreResult r = lpicing::prune_store(args.values.at("--store"), *keep, 0, fault_injection);
+  if (!r) return fail(lpicing::exit_code(r.error()), r.error().what());
+  for (auto& p : r->pruned) printf("pruned revision %s\n", p.c_str());
   return 0;
 }
 
@@ -382,7 +391,7 @@ int cmd_ingest(const Args& args) {
   auto report = lpicing::ingest_incoming(o, [](const std::string& line) {
     fprintf(stderr, "lpicing: %s\n", line.c_str());
   });
-  return lpicing::exit_code(report.status);
+  return report.outcome ? 0 : lpicing::exit_code(report.outcome.error());
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ constexpr std::uint64_t kMaxEntries = 64;
 constexpr std::uint64_t kMaxBytes = 2u << 20;
 
 void check_name(std::string_view name) {
-  std::string normalized, why;
-  CHECK(normalize_entry_name(name, false, &normalized, &why) && normalized == name);
+  lpweb::Result<std::string> normalized = normalize_entry_name(name, false);
+  CHECK(normalized && *normalized == name);
 }
 
 }  // namespace
@@ -46,13 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.limits.max_entries = kMaxEntries;
   options.limits.max_bytes = kMaxBytes;
   options.limits.max_ratio = 50;
-  Bundle bundle;
-  auto err = read_bundle(path, options, -1, &bundle);
-  if (err) {
-    CHECK(err->kind == BundleError::Kind::rejected);  // verify mode writes nothing
-    CHECK(!err->message().empty());
+  lpweb::Result<Bundle> read = read_bundle(path, options, -1);
+  if (!read) {
+    CHECK(read.error().kind == lpweb::Error::Kind::rejected);  // verify mode writes nothing
+    CHECK(!read.error().what().empty());
     return 0;
   }
+  const Bundle& bundle = *read;
 
   CHECK(is_valid_revision_id(bundle.revision));
   CHECK(bundle.files.size() + bundle.directories.size() + 2 <= kMaxEntries);
@@ -69,8 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CHECK(total <= kMaxBytes);
   CHECK(total <= kRatioFloorBytes || static_cast<double>(total) <= 50.0 * static_cast<double>(size));
   // Every file is listed in SHA256SUMS (and nothing else is).
-  std::map<std::string, Sha256> sums;
-  CHECK(!parse_sha256sums(bundle.sums, &sums));
-  CHECK(sums.size() == bundle.files.size() + 1);
+  auto sums = parse_sha256sums(bundle.sums);
+  CHECK(sums && sums->size() == bundle.files.size() + 1);
   return 0;
 }

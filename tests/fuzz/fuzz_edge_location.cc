@@ -49,8 +49,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // The policies under test: a few rules, one nested in another, one with a port.
 Policy make_policy(int variant) {
   Policy p;
-  auto must = [](const std::string& why) {
-    if (!why.empty()) abort();
+  auto must = [](const lpweb::Status& done) {
+    if (!done) abort();
   };
   must(p.add_rule("edge.example.net", "example.net"));
   must(p.add_rule("api.edge.example.net", "api.example.com"));
@@ -86,8 +86,8 @@ bool expected_rest(std::string_view target, std::string* rest) {
 
 void check_production_host_value(std::string_view host) {
   Policy q;
-  std::string why = q.add_rule("edge.fuzz.test", host);  // must not throw
-  if (!why.empty()) return;
+  lpweb::Status added = q.add_rule("edge.fuzz.test", host);  // must not throw
+  if (!added) return;
   // Accepted: "name" or "name:port", port 1-65535 canonical enough to be safe in a header.
   const std::string& prod = q.rules().at(0).production_host;
   std::string_view name = prod, port;

@@ -52,12 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   lpweb::append_json_string(json, text);
   check_json_string(json);
 
-  std::string error;
-  auto index = RevisionIndex::parse(text, &error);
-  if (!index) {
-    CHECK(!error.empty());
+  auto parsed = RevisionIndex::parse(text);
+  if (!parsed) {
+    CHECK(!parsed.error().message.empty());
     return 0;
   }
+  const std::unique_ptr<RevisionIndex>& index = *parsed;
   const IndexHeader& h = index->header();
   CHECK(is_valid_revision_id(h.revision));
   CHECK(h.file_count == index->entries().size());

@@ -48,33 +48,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   CHECK(lpweb::valid_utf8(in) == utf8_by_sequences(in));
 
-  std::string revision, reason;
-  if (parse_revision_file(in, &revision, &reason)) {
-    CHECK(is_valid_revision_id(revision));
-    CHECK(in == revision || in == revision + "\n");
+  if (lpweb::Result<std::string> revision = parse_revision_file(in)) {
+    CHECK(is_valid_revision_id(*revision));
+    CHECK(in == *revision || in == *revision + "\n");
   } else {
-    CHECK(!reason.empty());
+    CHECK(!revision.error().message.empty());
   }
 
-  std::map<std::string, Sha256> sums;
-  if (auto err = parse_sha256sums(in, &sums)) {
-    CHECK(!err->reason.empty() && err->kind == BundleError::Kind::rejected);
+  auto sums = parse_sha256sums(in);
+  if (!sums) {
+    CHECK(!sums.error().message.empty() && sums.error().kind == lpweb::Error::Kind::rejected);
   } else {
     std::size_t lines = 0;
     for (char c : in) lines += c == '\n';
-    CHECK(sums.size() <= lines + 1);
-    for (const auto& [name, digest] : sums) {
+    CHECK(sums->size() <= lines + 1);
+    for (const auto& [name, digest] : *sums) {
       check_contract_name(name);
       CHECK(name != "SHA256SUMS" && name != "SHA256SUMS.sig");
     }
   }
 
   for (bool is_dir : {false, true}) {
-    std::string name, why;
-    if (!normalize_entry_name(in, is_dir, &name, &why)) {
-      CHECK(!why.empty());
+    lpweb::Result<std::string> normalized = normalize_entry_name(in, is_dir);
+    if (!normalized) {
+      CHECK(!normalized.error().message.empty());
       continue;
     }
+    const std::string& name = *normalized;
     if (name.empty()) {  // the archive root
       CHECK(is_dir && (in == "." || in == "./"));
       continue;

@@ -178,7 +178,7 @@ class IcingSite {
     lpicing::DeployOptions options;
     options.now = deployed_at;
     lpicing::StoreResult r = lpicing::deploy_bundle(store, bundle, options);
-    ASSERT_EQ(r.status, lpicing::StoreStatus::ok) << r.message;
+    ASSERT_TRUE(r) << r.error().what();
     if (owner_ == StoreOwner::deploy_user) chown_tree_to_deploy_user(store);
   }
 #endif

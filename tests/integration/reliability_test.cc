@@ -591,13 +591,13 @@ class ReliabilityTest : public IcingSiteTest {
   // no clock to set. Under the writer lock, by rename, as the tool writes.
   void age_revision(const std::string& rev, std::int64_t seconds) {
     auto lock = lock_store();
-    std::string error, index_path = site_->store + "/revisions/" + rev + "/INDEX";
-    auto index = lpicing::RevisionIndex::load(index_path, &error);
-    ASSERT_TRUE(index) << error;
-    lpicing::IndexHeader header = index->header();
+    std::string index_path = site_->store + "/revisions/" + rev + "/INDEX";
+    auto index = lpicing::RevisionIndex::load(index_path);
+    ASSERT_TRUE(index) << index.error().message;
+    lpicing::IndexHeader header = (*index)->header();
     header.deployed -= seconds;
     std::string tmp = site_->store + "/staging/INDEX.aged";
-    write_file(tmp, lpicing::serialize_index(header, index->entries()));
+    write_file(tmp, lpicing::serialize_index(header, (*index)->entries()));
     ASSERT_EQ(rename(tmp.c_str(), index_path.c_str()), 0) << std::strerror(errno);
   }
 
@@ -613,9 +613,10 @@ class ReliabilityTest : public IcingSiteTest {
   // "" when revisions/<rev> is complete: INDEX loads and names the revision, every file
   // it lists (and each variant) has the listed size and SHA-256, and SHA256SUMS holds.
   std::string revision_problem(const std::string& rev) {
-    std::string dir = site_->store + "/revisions/" + rev, error;
-    auto index = lpicing::RevisionIndex::load(dir + "/INDEX", &error);
-    if (!index) return rev + ": INDEX does not load: " + error;
+    std::string dir = site_->store + "/revisions/" + rev;
+    auto loaded = lpicing::RevisionIndex::load(dir + "/INDEX");
+    if (!loaded) return rev + ": INDEX does not load: " + loaded.error().message;
+    const std::unique_ptr<lpicing::RevisionIndex>& index = *loaded;
     if (index->header().revision != rev) return rev + ": INDEX names " + index->header().revision;
     std::string sums = read_file(dir + "/SHA256SUMS");
     if (sums.empty() || hex_sha256(sums) != index->header().sums_sha256_hex) return rev + ": SHA256SUMS differs from INDEX";

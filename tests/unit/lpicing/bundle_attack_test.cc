@@ -22,6 +22,9 @@ namespace lpicing {
 namespace {
 
 using lpicing_test::BundleSpec;
+using lpicing_test::message;
+using lpicing_test::Outcome;
+using lpicing_test::outcome;
 using lpicing_test::Filter;
 using lpicing_test::TarEntry;
 using lpicing_test::TempDir;
@@ -125,7 +128,7 @@ class BundleAttack : public ::testing::Test {
     BundleSpec base;
     base.revision = "r0";
     base.files = {{"css/app.css", lpicing_test::css_text(5)}};
-    ASSERT_EQ(deploy(base).status, StoreStatus::ok);
+    ASSERT_EQ(outcome(deploy(base)), Outcome::ok);
   }
 
   StoreResult deploy(const BundleSpec& spec, DeployOptions options = {}) {
@@ -143,10 +146,10 @@ class BundleAttack : public ::testing::Test {
   // Rejected naming `entry` for `reason`; the store, staging and outside untouched.
   void expect_rejected(const StoreResult& r, const std::map<std::string, std::string>& before,
                        const std::string& entry, const std::string& reason) {
-    EXPECT_EQ(r.status, StoreStatus::rejected) << r.message;
-    ASSERT_TRUE(r.bundle_error) << r.message;
-    EXPECT_EQ(r.bundle_error->entry, entry) << r.message;
-    EXPECT_NE(r.message.find(reason), std::string::npos) << r.message;
+    EXPECT_EQ(outcome(r), Outcome::rejected) << message(r);
+    ASSERT_FALSE(r.ok()) << message(r);
+    EXPECT_EQ(r.error().entry, entry) << message(r);
+    EXPECT_NE(message(r).find(reason), std::string::npos) << message(r);
     EXPECT_EQ(lpicing_test::snapshot(store_), before);
     EXPECT_TRUE(lpicing_test::snapshot(store_ + "/staging").empty());
     EXPECT_TRUE(lpicing_test::snapshot(outside_).empty());
@@ -329,7 +332,7 @@ TEST_F(BundleAttack, HundredThousandEntriesIsTheDefaultLimitAndDeploys) {
 
   start = Clock::now();
   std::string error;
-  auto index = RevisionIndex::load(store_ + "/revisions/many/INDEX", &error);
+  auto index = lpicing_test::load_index(store_ + "/revisions/many/INDEX", &error);
   double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   ASSERT_TRUE(index) << error;
   RecordProperty("index_load_99998_files_seconds", std::to_string(load_seconds));
@@ -385,7 +388,7 @@ TEST_F(BundleAttack, ComponentOf255BytesIsAcceptedAndServed) {
   s.revision = "r1";
   s.files = {{longest, css}, {roomy, css}, {dir, "deep\n"}};
   StoreResult r = deploy(s);
-  ASSERT_EQ(r.status, StoreStatus::ok) << r.message;
+  ASSERT_EQ(outcome(r), Outcome::ok) << message(r);
   EXPECT_EQ(lpicing_test::slurp(files_of("r1") + longest), css);
   EXPECT_EQ(lpicing_test::slurp(files_of("r1") + dir), "deep\n");
   IndexCache cache;
@@ -417,7 +420,7 @@ TEST_F(BundleAttack, PathOf1024BytesIsAcceptedAnd1025Rejected) {
   s.revision = "r1";
   s.files = {{at_limit, lpicing_test::css_text(40)}};
   StoreResult r = deploy(s);
-  ASSERT_EQ(r.status, StoreStatus::ok) << r.message;
+  ASSERT_EQ(outcome(r), Outcome::ok) << message(r);
   IndexCache cache;
   EXPECT_EQ(resolve_request(cache, store_, "/revr1/" + at_limit, "").status, ResolveStatus::found);
 
@@ -450,14 +453,14 @@ TEST_F(BundleAttack, AssetPathsNearPathMaxUnderADeepStore) {
   std::string bundle = tmp_ / "deep.tar";
   lpicing_test::write_bundle(bundle, s);
   StoreResult r = deploy_bundle(store, bundle, {});
-  if (r.status == StoreStatus::ok) {
+  if (outcome(r) == Outcome::ok) {
     EXPECT_EQ(lpicing_test::slurp(store + "/revisions/r1/files/" + under_asset), "near\n");
   } else {
-    EXPECT_EQ(r.status, StoreStatus::store_error) << r.message;
-    EXPECT_EQ(r.message.find('\n'), std::string::npos);
+    EXPECT_EQ(outcome(r), Outcome::store_error) << message(r);
+    EXPECT_EQ(message(r).find('\n'), std::string::npos);
   }
   std::cout << "deploy with a " << file_path.size() << "-byte asset path: "
-            << (r.status == StoreStatus::ok ? "deployed" : r.message) << "\n";
+            << (outcome(r) == Outcome::ok ? "deployed" : message(r)) << "\n";
   EXPECT_TRUE(lpicing_test::snapshot(store + "/staging").empty());
 }
 

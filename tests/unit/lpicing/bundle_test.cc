@@ -15,9 +15,8 @@ using lpicing_test::TarEntry;
 using lpicing_test::TempDir;
 
 std::string name_reason(std::string_view raw, bool dir = false) {
-  std::string name, reason;
-  if (normalize_entry_name(raw, dir, &name, &reason)) return "ok:" + name;
-  return reason;
+  lpweb::Result<std::string> name = normalize_entry_name(raw, dir);
+  return name ? "ok:" + *name : name.error().message;
 }
 
 TEST(BundleNames, AcceptsPlainRelativeNames) {
@@ -80,18 +79,18 @@ TEST(BundleRevision, FollowsTheContractPattern) {
   EXPECT_FALSE(is_valid_revision_id("-x"));
   EXPECT_FALSE(is_valid_revision_id("a/b"));
   EXPECT_FALSE(is_valid_revision_id(""));
-  std::string r, reason;
-  EXPECT_TRUE(parse_revision_file("abc\n", &r, &reason));
-  EXPECT_EQ(r, "abc");
-  EXPECT_TRUE(parse_revision_file("abc", &r, &reason));
-  EXPECT_FALSE(parse_revision_file("abc\n\n", &r, &reason));
-  EXPECT_FALSE(parse_revision_file("abc\r\n", &r, &reason));
+  lpweb::Result<std::string> r = parse_revision_file("abc\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "abc");
+  EXPECT_TRUE(parse_revision_file("abc"));
+  EXPECT_FALSE(parse_revision_file("abc\n\n"));
+  EXPECT_FALSE(parse_revision_file("abc\r\n"));
 }
 
 TEST(BundleSums, ParsesTextAndBinaryMarkersAndDotSlash) {
   std::string h(64, 'a');
   std::map<std::string, Sha256> out;
-  EXPECT_FALSE(parse_sha256sums(h + "  a.css\n" + h + " *b.js\n" + h + "  ./c/d.txt", &out));
+  EXPECT_FALSE(lpicing_test::sums_into(h + "  a.css\n" + h + " *b.js\n" + h + "  ./c/d.txt", &out));
   ASSERT_EQ(out.size(), 3u);
   EXPECT_TRUE(out.count("c/d.txt"));
 }
@@ -99,27 +98,27 @@ TEST(BundleSums, ParsesTextAndBinaryMarkersAndDotSlash) {
 TEST(BundleSums, RejectsMalformedAndDuplicateLines) {
   std::string h(64, 'a');
   std::map<std::string, Sha256> out;
-  auto e = parse_sha256sums(h + "  a\n" + h + "  a\n", &out);
+  auto e = lpicing_test::sums_into(h + "  a\n" + h + "  a\n", &out);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->entry, "a");
-  EXPECT_NE(e->reason.find("listed twice"), std::string::npos);
+  EXPECT_NE(e->message.find("listed twice"), std::string::npos);
   out.clear();
-  e = parse_sha256sums(h.substr(1) + "  a\n", &out);
+  e = lpicing_test::sums_into(h.substr(1) + "  a\n", &out);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->entry, "SHA256SUMS");
-  EXPECT_NE(e->reason.find("line 1"), std::string::npos);
+  EXPECT_NE(e->message.find("line 1"), std::string::npos);
   out.clear();
-  e = parse_sha256sums(h + "  SHA256SUMS\n", &out);
+  e = lpicing_test::sums_into(h + "  SHA256SUMS\n", &out);
   ASSERT_TRUE(e);
-  EXPECT_NE(e->reason.find("must not list itself"), std::string::npos);
+  EXPECT_NE(e->message.find("must not list itself"), std::string::npos);
 }
 
 class BundleVerify : public ::testing::Test {
  protected:
-  std::optional<BundleError> verify(const BundleSpec& spec, const BundleOptions& options = {}) {
+  std::optional<lpweb::Error> verify(const BundleSpec& spec, const BundleOptions& options = {}) {
     std::string path = tmp_ / "b.tar";
     lpicing_test::write_bundle(path, spec);
-    return read_bundle(path, options, -1, &bundle_);
+    return lpicing_test::read_into(path, options, &bundle_);
   }
   BundleSpec spec() {
     BundleSpec s;
@@ -135,7 +134,7 @@ TEST_F(BundleVerify, ReadsAValidBundleInEveryCompression) {
     BundleSpec s = spec();
     s.filter = f;
     auto e = verify(s);
-    ASSERT_FALSE(e) << e->message();
+    ASSERT_FALSE(e) << e->what();
     EXPECT_EQ(bundle_.revision, "r1");
     ASSERT_EQ(bundle_.files.size(), 2u);
     EXPECT_EQ(bundle_.files[0].path, "css/app.css");
@@ -149,16 +148,16 @@ TEST_F(BundleVerify, DetectsCompressionFromContentNotName) {
   s.filter = Filter::zstd;
   std::string path = tmp_ / "really-zstd.tar";
   lpicing_test::write_bundle(path, s);
-  EXPECT_FALSE(read_bundle(path, {}, -1, &bundle_));
+  EXPECT_FALSE(lpicing_test::read_into(path, {}, &bundle_));
   EXPECT_EQ(bundle_.revision, "r1");
 }
 
 TEST_F(BundleVerify, RejectsAFileThatIsNotATarArchive) {
   std::string path = tmp_ / "junk.tar.gz";
   lpicing_test::write_file(path, "this is not an archive at all, just text\n");
-  auto e = read_bundle(path, {}, -1, &bundle_);
+  auto e = lpicing_test::read_into(path, {}, &bundle_);
   ASSERT_TRUE(e);
-  EXPECT_NE(e->reason.find("not a tar archive"), std::string::npos);
+  EXPECT_NE(e->message.find("not a tar archive"), std::string::npos);
 }
 
 TEST_F(BundleVerify, AcceptsAGoodSignatureFromTheTrustedKey) {
@@ -168,7 +167,7 @@ TEST_F(BundleVerify, AcceptsAGoodSignatureFromTheTrustedKey) {
   BundleOptions o;
   o.trusted_key_pem = key.public_pem;
   auto e = verify(s, o);
-  ASSERT_FALSE(e) << e->message();
+  ASSERT_FALSE(e) << e->what();
   EXPECT_TRUE(bundle_.signature_verified);
 }
 
@@ -185,7 +184,7 @@ TEST_F(BundleVerify, RejectsOverTheEntryLimit) {
   o.limits.max_entries = 3;
   auto e = verify(spec(), o);
   ASSERT_TRUE(e);
-  EXPECT_NE(e->reason.find("--max-entries"), std::string::npos);
+  EXPECT_NE(e->message.find("--max-entries"), std::string::npos);
 }
 
 TEST_F(BundleVerify, RejectsOverTheByteLimit) {
@@ -194,7 +193,7 @@ TEST_F(BundleVerify, RejectsOverTheByteLimit) {
   auto e = verify(spec(), o);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->entry, "css/app.css");
-  EXPECT_NE(e->reason.find("--max-bytes"), std::string::npos);
+  EXPECT_NE(e->message.find("--max-bytes"), std::string::npos);
 }
 
 TEST_F(BundleVerify, RatioLimitSparesTinyBundles) {
@@ -213,7 +212,7 @@ TEST_F(BundleVerify, RejectsAFileListedInSumsThatIsADirectory) {
   auto e = verify(s);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->entry, "fonts");
-  EXPECT_NE(e->reason.find("is a directory"), std::string::npos);
+  EXPECT_NE(e->message.find("is a directory"), std::string::npos);
 }
 
 TEST_F(BundleVerify, RejectsMetadataNameUsedAsDirectory) {
@@ -235,8 +234,8 @@ TEST_F(BundleVerify, AcceptsGnuTarDotSlashNames) {
                                  {TarEntry::dir, "./css/", "", 0, 1700000000, ""},
                                  {TarEntry::file, "./css/app.css", css, 0, 1700000000, ""}},
                           Filter::none);
-  auto e = read_bundle(path, {}, -1, &bundle_);
-  ASSERT_FALSE(e) << e->message();
+  auto e = lpicing_test::read_into(path, {}, &bundle_);
+  ASSERT_FALSE(e) << e->what();
   ASSERT_EQ(bundle_.files.size(), 1u);
   EXPECT_EQ(bundle_.files[0].path, "css/app.css");
   ASSERT_EQ(bundle_.directories.size(), 1u);

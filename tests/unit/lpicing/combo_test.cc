@@ -163,22 +163,6 @@ TEST(ComboExtension, LastExtensionLowerCased) {
   EXPECT_EQ(combo_extension("a.css.br"), "br");
 }
 
-TEST(ParseByteSize, UnitsAndBounds) {
-  std::uint64_t v = 0;
-  EXPECT_TRUE(parse_byte_size("4194304", 1ull << 30, &v));
-  EXPECT_EQ(v, 4194304u);
-  EXPECT_TRUE(parse_byte_size("4M", 1ull << 30, &v));
-  EXPECT_EQ(v, 4u << 20);
-  EXPECT_TRUE(parse_byte_size("512k", 1ull << 30, &v));
-  EXPECT_EQ(v, 512u << 10);
-  EXPECT_TRUE(parse_byte_size("1G", 1ull << 30, &v));
-  EXPECT_EQ(v, 1u << 30);
-  EXPECT_TRUE(parse_byte_size("0", 1ull << 30, &v));
-  EXPECT_EQ(v, 0u);
-  for (std::string_view bad : {"", "M", "-1", "1.5M", "2G", "1T", "4 M", "99999999999999999999", "0x10"})
-    EXPECT_FALSE(parse_byte_size(bad, 1ull << 30, &v)) << bad;
-}
-
 // ---- a real store ------------------------------------------------------------
 
 class ComboStore : public ::testing::Test {

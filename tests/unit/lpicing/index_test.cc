@@ -1,6 +1,7 @@
 // Unit tests of the INDEX format: round trips through serialize_index and
 // RevisionIndex::parse, rejection of every malformed input class, and lookups.
 #include "index.h"
+#include "lpicing_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -50,7 +51,7 @@ std::string valid_text() {
 
 std::string parse_error(const std::string& text) {
   std::string error;
-  auto index = RevisionIndex::parse(text, &error);
+  auto index = lpicing_test::parse_index(text, &error);
   EXPECT_EQ(index, nullptr) << "accepted:\n" << text;
   EXPECT_FALSE(error.empty());
   return error;
@@ -65,7 +66,7 @@ std::string replace(std::string text, const std::string& from, const std::string
 
 TEST(IndexParse, AcceptsTheValidBaseline) {
   std::string error;
-  auto index = RevisionIndex::parse(valid_text(), &error);
+  auto index = lpicing_test::parse_index(valid_text(), &error);
   ASSERT_NE(index, nullptr) << error;
   EXPECT_EQ(index->header().revision, "42");
   EXPECT_EQ(index->header().deployed, 1700000000);
@@ -95,7 +96,7 @@ TEST(IndexRoundTrip, SerializeThenParseGivesBackEveryField) {
 
   std::string text = serialize_index(h, entries);
   std::string error;
-  auto index = RevisionIndex::parse(text, &error);
+  auto index = lpicing_test::parse_index(text, &error);
   ASSERT_NE(index, nullptr) << error << "\n" << text;
   EXPECT_EQ(index->header().revision, "rev-1.2_b");
   EXPECT_EQ(index->header().deployed, -5);
@@ -128,7 +129,7 @@ TEST(IndexRoundTrip, WritesTheDocumentedLayout) {
 TEST(IndexRoundTrip, EmptyRevisionIsValid) {
   std::string text = serialize_index(header(), {});
   std::string error;
-  auto index = RevisionIndex::parse(text, &error);
+  auto index = lpicing_test::parse_index(text, &error);
   ASSERT_NE(index, nullptr) << error;
   EXPECT_TRUE(index->entries().empty());
   EXPECT_EQ(index->find("a"), nullptr);
@@ -224,7 +225,7 @@ TEST(IndexParse, AcceptsExtremeButValidNumbers) {
   std::string text = valid_text();
   text = replace(text, "\t1600000000\n", "\t-9223372036854775808\n");
   std::string error;
-  auto index = RevisionIndex::parse(text, &error);
+  auto index = lpicing_test::parse_index(text, &error);
   ASSERT_NE(index, nullptr) << error;
   EXPECT_EQ(index->entries()[0].mtime, INT64_MIN);
 }
@@ -272,7 +273,7 @@ TEST(IndexParse, SortOrderIsBytewiseNotSigned) {
                      "f\tz\t1\t" + kHexA + "\t0\n"
                      "f\t\xc3\xa9\t1\t" + kHexA + "\t0\n";
   std::string error;
-  EXPECT_NE(RevisionIndex::parse(text, &error), nullptr) << error;
+  EXPECT_NE(lpicing_test::parse_index(text, &error), nullptr) << error;
 }
 
 TEST(IndexParse, RejectsDuplicateEncodings) {
@@ -284,7 +285,7 @@ TEST(IndexParse, RejectsDuplicateEncodings) {
 // first, so the same index had two spellings.
 TEST(IndexParse, RejectsVariantsOutOfOrder) {
   std::string text = valid_text() + "v\tgzip\t6\t" + kHexA + "\n";
-  ASSERT_NE(RevisionIndex::parse(text, nullptr), nullptr);
+  ASSERT_NE(lpicing_test::parse_index(text, nullptr), nullptr);
   std::string swapped = replace(replace(text, "v\tbr\t5", "v\tXX\t5"), "v\tgzip\t6", "v\tbr\t6");
   swapped = replace(swapped, "v\tXX\t5", "v\tgzip\t5");
   EXPECT_NE(parse_error(swapped).find("v lines not in br, gzip order"), std::string::npos);
@@ -311,7 +312,7 @@ TEST(IndexParse, RejectsPathsThatCouldEscapeTheRevision) {
                           "\xed\xa0\x80", std::string(1025, 'a'), std::string(256, 'a')}) {
     std::string text = replace(valid_text(), "f\tcss/a.css" + tail, "f\t" + bad + tail);
     std::string error;
-    EXPECT_EQ(RevisionIndex::parse(text, &error), nullptr) << "accepted path: " << bad;
+    EXPECT_EQ(lpicing_test::parse_index(text, &error), nullptr) << "accepted path: " << bad;
   }
 }
 
@@ -325,7 +326,7 @@ TEST(IndexParse, NeverCrashesOnPrefixesOrByteFlips) {
   std::size_t accepted = 0;
   for (std::size_t n = 0; n < text.size(); ++n) {
     std::string error;
-    if (RevisionIndex::parse(text.substr(0, n), &error)) ++accepted;
+    if (lpicing_test::parse_index(text.substr(0, n), &error)) ++accepted;
   }
   EXPECT_EQ(accepted, 0u);
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -333,7 +334,7 @@ TEST(IndexParse, NeverCrashesOnPrefixesOrByteFlips) {
       std::string mutated = text;
       mutated[i] = c;
       std::string error;
-      auto index = RevisionIndex::parse(mutated, &error);
+      auto index = lpicing_test::parse_index(mutated, &error);
       if (!index) {
         EXPECT_FALSE(error.empty());
       }
@@ -342,13 +343,13 @@ TEST(IndexParse, NeverCrashesOnPrefixesOrByteFlips) {
 }
 
 TEST(IndexParse, ErrorPointerMayBeNull) {
-  EXPECT_EQ(RevisionIndex::parse("junk", nullptr), nullptr);
-  EXPECT_EQ(RevisionIndex::load("/nonexistent/INDEX", nullptr), nullptr);
+  EXPECT_EQ(lpicing_test::parse_index("junk", nullptr), nullptr);
+  EXPECT_EQ(lpicing_test::load_index("/nonexistent/INDEX", nullptr), nullptr);
 }
 
 TEST(IndexFind, HitsAndMisses) {
   std::vector<IndexEntry> entries{entry("css/a.css", 1, 1), entry("js/app.js", 2, 2), entry("img/logo.png", 3, 3)};
-  auto index = RevisionIndex::parse(serialize_index(header(), entries), nullptr);
+  auto index = lpicing_test::parse_index(serialize_index(header(), entries), nullptr);
   ASSERT_NE(index, nullptr);
   const IndexEntry* hit = index->find("js/app.js");
   ASSERT_NE(hit, nullptr);
@@ -365,7 +366,7 @@ TEST(IndexFind, HitsAndMisses) {
 TEST(IndexFind, ComparesExactBytes) {
   // NFC "é" (c3 a9) versus NFD "e" + U+0301 (65 cc 81).
   std::vector<IndexEntry> entries{entry("Logo.PNG", 1, 1), entry("caf\xc3\xa9.css", 2, 2)};
-  auto index = RevisionIndex::parse(serialize_index(header(), entries), nullptr);
+  auto index = lpicing_test::parse_index(serialize_index(header(), entries), nullptr);
   ASSERT_NE(index, nullptr);
   EXPECT_NE(index->find("Logo.PNG"), nullptr);
   EXPECT_EQ(index->find("logo.png"), nullptr);
@@ -379,7 +380,7 @@ TEST(IndexFind, MoveOfTheIndexKeepsLookupsValid) {
   // The map holds views into entries_; a big index must not leave them dangling.
   std::vector<IndexEntry> entries;
   for (int i = 0; i < 2000; ++i) entries.push_back(entry("dir/file" + std::to_string(i) + ".css", 1));
-  auto index = RevisionIndex::parse(serialize_index(header(), entries), nullptr);
+  auto index = lpicing_test::parse_index(serialize_index(header(), entries), nullptr);
   ASSERT_NE(index, nullptr);
   std::unique_ptr<RevisionIndex> moved = std::move(index);
   for (int i = 0; i < 2000; i += 97) {
@@ -400,20 +401,20 @@ TEST(IndexLoad, ReadsAFileAndReportsMissingOnes) {
   std::fclose(f);
 
   std::string error;
-  auto index = RevisionIndex::load(path, &error);
+  auto index = lpicing_test::load_index(path, &error);
   ASSERT_NE(index, nullptr) << error;
   EXPECT_NE(index->find("css/a.css"), nullptr);
 
-  EXPECT_EQ(RevisionIndex::load(std::string(dir) + "/missing", &error), nullptr);
+  EXPECT_EQ(lpicing_test::load_index(std::string(dir) + "/missing", &error), nullptr);
   EXPECT_NE(error.find("missing"), std::string::npos) << error;
-  EXPECT_EQ(RevisionIndex::load(dir, &error), nullptr);  // a directory
+  EXPECT_EQ(lpicing_test::load_index(dir, &error), nullptr);  // a directory
   EXPECT_FALSE(error.empty());
 
   // A malformed file names the file in the error.
   f = std::fopen(path.c_str(), "w");
   std::fputs("garbage\n", f);
   std::fclose(f);
-  EXPECT_EQ(RevisionIndex::load(path, &error), nullptr);
+  EXPECT_EQ(lpicing_test::load_index(path, &error), nullptr);
   EXPECT_NE(error.find(path), std::string::npos) << error;
 
   ::unlink(path.c_str());

@@ -15,17 +15,76 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bundle.h"
+#include "index_cache.h"
 #include "crypto.h"
 #include "fsutil.h"
 #include "run_command.h"
 
 namespace lpicing_test {
+
+// How a test names what a store operation or an ingest came to.
+enum class Outcome { ok, rejected, store_error };
+inline Outcome outcome(const lpweb::Status& s) {
+  if (s) return Outcome::ok;
+  return s.error().kind == lpweb::Error::Kind::rejected ? Outcome::rejected : Outcome::store_error;
+}
+template <typename T>
+Outcome outcome(const lpweb::Result<T>& r) {
+  if (r) return Outcome::ok;
+  return r.error().kind == lpweb::Error::Kind::rejected ? Outcome::rejected : Outcome::store_error;
+}
+// read_bundle and parse_sha256sums as the older assertions read them: the
+// error, or nothing with *out filled.
+inline std::optional<lpweb::Error> read_into(const std::string& path, const lpicing::BundleOptions& options,
+                                             lpicing::Bundle* out) {
+  lpweb::Result<lpicing::Bundle> r = lpicing::read_bundle(path, options, -1);
+  if (!r) return r.error();
+  *out = std::move(*r);
+  return std::nullopt;
+}
+inline std::optional<lpweb::Error> sums_into(std::string_view text, std::map<std::string, lpicing::Sha256>* out) {
+  auto r = lpicing::parse_sha256sums(text);
+  if (!r) return r.error();
+  *out = std::move(*r);
+  return std::nullopt;
+}
+
+// RevisionIndex::parse/load and IndexCache::get as the older assertions read
+// them: null with *error set (when given) on failure.
+inline std::unique_ptr<lpicing::RevisionIndex> parse_index(std::string_view text, std::string* error) {
+  auto r = lpicing::RevisionIndex::parse(text);
+  if (r) return std::move(*r);
+  if (error) *error = r.error().message;
+  return nullptr;
+}
+inline std::unique_ptr<lpicing::RevisionIndex> load_index(const std::string& file, std::string* error) {
+  auto r = lpicing::RevisionIndex::load(file);
+  if (r) return std::move(*r);
+  if (error) *error = r.error().message;
+  return nullptr;
+}
+inline std::shared_ptr<const lpicing::RevisionIndex> cached_index(lpicing::IndexCache& cache, std::string_view store,
+                                                                  std::string_view revision, std::string* error) {
+  auto r = cache.get(store, revision);
+  if (error) *error = r ? std::string() : r.error().message;
+  return r ? *r : nullptr;
+}
+
+// The operator's line of a failure, empty on success.
+template <typename T>
+std::string message(const lpweb::Result<T>& r) {
+  return r ? std::string() : r.error().what();
+}
+inline std::string message(const lpweb::Status& s) { return s ? std::string() : s.error().what(); }
+
 
 class TempDir {
  public:
@@ -183,8 +242,9 @@ inline void write_bundle(const std::string& path, const BundleSpec& s) {
   entries.push_back({TarEntry::file, "SHA256SUMS", sums, 0, s.mtime, ""});
   std::string sig = s.signature_override;
   if (sig.empty() && !s.private_key_pem.empty()) {
-    std::string error;
-    if (!lpicing::ed25519_sign(s.private_key_pem, sums, &sig, &error)) throw std::runtime_error(error);
+    lpweb::Result<std::string> signed_sums = lpicing::ed25519_sign(s.private_key_pem, sums);
+    if (!signed_sums) throw std::runtime_error(signed_sums.error().message);
+    sig = std::move(*signed_sums);
   }
   if (!sig.empty()) entries.push_back({TarEntry::file, "SHA256SUMS.sig", sig, 0, s.mtime, ""});
   for (auto& t : s.before) entries.push_back(t);

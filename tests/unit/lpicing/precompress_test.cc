@@ -50,7 +50,7 @@ TEST(Precompress, BrotliBytesAreTheLibraryOneShotBytes) {
       if (quality >= 10 && size > 70000) continue;  // slow, and no different path
       for (const std::string& in : {text(size, 7), noise(size, 7)}) {
         for (bool font : {false, true}) {
-          std::optional<std::string> ours = brotli_compress(in, font, quality);
+          lpweb::Result<std::string> ours = brotli_compress(in, font, quality);
           ASSERT_TRUE(ours) << quality << " " << size;
           EXPECT_EQ(*ours, library_brotli(in, quality, font ? BROTLI_MODE_FONT : BROTLI_MODE_TEXT))
               << "quality " << quality << ", " << size << " bytes, font " << font;
@@ -64,7 +64,7 @@ TEST(Precompress, BrotliBytesAreTheLibraryOneShotBytes) {
 TEST(Precompress, GzipRoundTripsAndIsDeterministic) {
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{70000}, std::size_t{1} << 20}) {
     std::string in = text(size, 3);
-    std::optional<std::string> a = gzip_compress(in, 6), b = gzip_compress(in, 6);
+    lpweb::Result<std::string> a = gzip_compress(in, 6), b = gzip_compress(in, 6);
     ASSERT_TRUE(a && b);
     EXPECT_EQ(*a, *b);
     EXPECT_EQ(lpweb_test::gzip_decode(*a), in);

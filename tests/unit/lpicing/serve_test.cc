@@ -2,6 +2,7 @@
 // values, the IndexCache against a real store in a temp directory, and the
 // status document.
 #include "serve.h"
+#include "lpicing_test_util.h"
 #include "store_layout.h"
 #include "store_report.h"
 #include "text.h"
@@ -439,11 +440,11 @@ TEST_F(IndexCacheTest, LoadsThenHits) {
   deploy("42", 100, {file("a.css", 3, 1)});
   IndexCache cache;
   std::string error;
-  auto first = cache.get(root_, "42", &error);
+  auto first = lpicing_test::cached_index(cache, root_, "42", &error);
   ASSERT_NE(first, nullptr) << error;
   EXPECT_TRUE(error.empty());
   EXPECT_NE(first->find("a.css"), nullptr);
-  auto second = cache.get(root_, "42", &error);
+  auto second = lpicing_test::cached_index(cache, root_, "42", &error);
   EXPECT_EQ(second.get(), first.get());  // same parsed object, not a re-read
   EXPECT_EQ(cache.size(), 1u);
 }
@@ -451,21 +452,21 @@ TEST_F(IndexCacheTest, LoadsThenHits) {
 TEST_F(IndexCacheTest, UnknownOrInvalidRevisionIsNullWithoutError) {
   IndexCache cache;
   std::string error = "stale";
-  EXPECT_EQ(cache.get(root_, "nope", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "nope", &error), nullptr);
   EXPECT_TRUE(error.empty());
-  EXPECT_EQ(cache.get(root_, "../etc", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "../etc", &error), nullptr);
   EXPECT_TRUE(error.empty());
-  EXPECT_EQ(cache.get(root_, "", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "", &error), nullptr);
   EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST_F(IndexCacheTest, PrunedRevisionIsEvicted) {
   deploy("42", 100, {file("a.css", 3, 1)});
   IndexCache cache;
-  ASSERT_NE(cache.get(root_, "42"), nullptr);
+  ASSERT_NE(lpicing_test::cached_index(cache, root_, "42", nullptr), nullptr);
   remove_tree(root_ + "/revisions/42");
   std::string error;
-  EXPECT_EQ(cache.get(root_, "42", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "42", &error), nullptr);
   EXPECT_TRUE(error.empty());
   EXPECT_EQ(cache.size(), 0u);
 }
@@ -473,11 +474,11 @@ TEST_F(IndexCacheTest, PrunedRevisionIsEvicted) {
 TEST_F(IndexCacheTest, RedeployedRevisionIsReloaded) {
   deploy("42", 100, {file("a.css", 3, 1)});
   IndexCache cache;
-  auto before = cache.get(root_, "42");
+  auto before = lpicing_test::cached_index(cache, root_, "42", nullptr);
   ASSERT_NE(before, nullptr);
   remove_tree(root_ + "/revisions/42");
   deploy("42", 200, {file("a.css", 3, 1)});  // identical content, new inode
-  auto after = cache.get(root_, "42");
+  auto after = lpicing_test::cached_index(cache, root_, "42", nullptr);
   ASSERT_NE(after, nullptr);
   EXPECT_NE(after.get(), before.get());
   EXPECT_EQ(after->header().deployed, 200);
@@ -489,15 +490,15 @@ TEST_F(IndexCacheTest, MalformedIndexIsAnErrorAndTheFailureIsCached) {
   write_file(root_ + "/revisions/bad/INDEX", "lpicing-index 1\nrevision\tbad\n");
   IndexCache cache;
   std::string error;
-  EXPECT_EQ(cache.get(root_, "bad", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "bad", &error), nullptr);
   EXPECT_NE(error.find("revisions/bad/INDEX"), std::string::npos) << error;
   std::string again;
-  EXPECT_EQ(cache.get(root_, "bad", &again), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "bad", &again), nullptr);
   EXPECT_EQ(again, error);
   EXPECT_EQ(cache.size(), 1u);
   // Fixed by a re-deploy: picked up at once.
   deploy("bad", 1, {file("a", 1, 1)});
-  EXPECT_NE(cache.get(root_, "bad", &error), nullptr) << error;
+  EXPECT_NE(lpicing_test::cached_index(cache, root_, "bad", &error), nullptr) << error;
 }
 
 TEST_F(IndexCacheTest, IndexOfAnotherRevisionIsRefused) {
@@ -506,20 +507,20 @@ TEST_F(IndexCacheTest, IndexOfAnotherRevisionIsRefused) {
   ASSERT_EQ(::link((root_ + "/revisions/42/INDEX").c_str(), (root_ + "/revisions/43/INDEX").c_str()), 0);
   IndexCache cache;
   std::string error;
-  EXPECT_EQ(cache.get(root_, "43", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "43", &error), nullptr);
   EXPECT_NE(error.find("revision 42"), std::string::npos) << error;
 }
 
 TEST_F(IndexCacheTest, BoundedByCapacityEvictingLeastRecentlyUsed) {
   for (int i = 0; i < 4; ++i) deploy("r" + std::to_string(i), i, {file("a", 1, 1)});
   IndexCache cache(3);
-  auto r0 = cache.get(root_, "r0");
-  ASSERT_NE(cache.get(root_, "r1"), nullptr);
-  ASSERT_NE(cache.get(root_, "r2"), nullptr);
-  ASSERT_EQ(cache.get(root_, "r0"), r0);  // r0 now most recent, r1 least
-  ASSERT_NE(cache.get(root_, "r3"), nullptr);
+  auto r0 = lpicing_test::cached_index(cache, root_, "r0", nullptr);
+  ASSERT_NE(lpicing_test::cached_index(cache, root_, "r1", nullptr), nullptr);
+  ASSERT_NE(lpicing_test::cached_index(cache, root_, "r2", nullptr), nullptr);
+  ASSERT_EQ(lpicing_test::cached_index(cache, root_, "r0", nullptr), r0);  // r0 now most recent, r1 least
+  ASSERT_NE(lpicing_test::cached_index(cache, root_, "r3", nullptr), nullptr);
   EXPECT_EQ(cache.size(), 3u);
-  EXPECT_EQ(cache.get(root_, "r0"), r0);  // kept
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "r0", nullptr), r0);  // kept
   EXPECT_EQ(cache.size(), 3u);
   cache.clear();
   EXPECT_EQ(cache.size(), 0u);
@@ -528,8 +529,8 @@ TEST_F(IndexCacheTest, BoundedByCapacityEvictingLeastRecentlyUsed) {
 TEST_F(IndexCacheTest, SeveralStoresShareOneCache) {
   deploy("42", 100, {file("a.css", 3, 1)});
   IndexCache cache;
-  EXPECT_NE(cache.get(root_, "42"), nullptr);
-  EXPECT_EQ(cache.get(root_ + "/revisions", "42"), nullptr);
+  EXPECT_NE(lpicing_test::cached_index(cache, root_, "42", nullptr), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_ + "/revisions", "42", nullptr), nullptr);
 }
 
 TEST_F(IndexCacheTest, ConcurrentLookupsAgree) {
@@ -542,7 +543,7 @@ TEST_F(IndexCacheTest, ConcurrentLookupsAgree) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         const char* rev = (i + t) % 2 ? "42" : "43";
-        auto index = cache.get(root_, rev);
+        auto index = lpicing_test::cached_index(cache, root_, rev, nullptr);
         if (!index || index->header().revision != rev) ++failures[t];
       }
     });
@@ -589,7 +590,7 @@ TEST_F(CurrentRevisionTest, DanglingLinkToARevisionNamesItAndTheLookupFindsNothi
   EXPECT_EQ(layout::read_revision_link(root_, layout::kCurrent), "gone");
   IndexCache cache;
   std::string error;
-  EXPECT_EQ(cache.get(root_, "gone", &error), nullptr);
+  EXPECT_EQ(lpicing_test::cached_index(cache, root_, "gone", &error), nullptr);
   EXPECT_TRUE(error.empty());
 }
 

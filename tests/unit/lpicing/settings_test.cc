@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "combo.h"
 #include "compressor_slots.h"
@@ -12,7 +13,11 @@
 
 namespace {
 
+using lpicing::is_numeric_directive;
+using lpicing::parse_byte_size;
+using lpicing::set_numeric_directive;
 using lpicing::Settings;
+using lpicing::unset_settings;
 
 // A server that sets every directive, each to a value no other server uses.
 Settings every_field_set(const char* tag, int n) {
@@ -142,6 +147,46 @@ TEST(Settings, DropDirectoryJobNamesTheFirstDifference) {
   EXPECT_EQ(lpicing::first_drop_difference(a, b), "LPIcingMaxBytes (6 / 12)");
   b.store = "s2";
   EXPECT_EQ(lpicing::first_drop_difference(a, b), "LPIcingStore (a / s2)");
+}
+
+TEST(ParseByteSize, UnitsAndBounds) {
+  using Bytes = std::optional<std::uint64_t>;
+  EXPECT_EQ(parse_byte_size("4194304", 1ull << 30), Bytes(4194304u));
+  EXPECT_EQ(parse_byte_size("4M", 1ull << 30), Bytes(4u << 20));
+  EXPECT_EQ(parse_byte_size("512k", 1ull << 30), Bytes(512u << 10));
+  EXPECT_EQ(parse_byte_size("1G", 1ull << 30), Bytes(1u << 30));
+  EXPECT_EQ(parse_byte_size("0", 1ull << 30), Bytes(0u));
+  for (std::string_view bad : {"", "M", "-1", "1.5M", "2G", "1T", "4 M", "99999999999999999999", "0x10"})
+    EXPECT_FALSE(parse_byte_size(bad, 1ull << 30)) << bad;
+}
+
+// Every numeric directive through the one table: its range, its words, its field.
+TEST(NumericDirectives, EachSetsItsFieldWithinItsRange) {
+  Settings s = unset_settings();
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingKeep", "7"));
+  EXPECT_EQ(s.keep, 7);
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingComboMaxBytes", "2M"));
+  EXPECT_EQ(s.combo_max_bytes, 2 << 20);
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingComboCacheBytes", "0"));
+  EXPECT_EQ(s.combo_cache_bytes, 0);
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingMaxBytes", "1024G"));
+  EXPECT_EQ(s.max_bytes, std::int64_t{1} << 40);
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingMaxRatio", "2.5"));
+  EXPECT_STREQ(s.max_ratio, "2.5");
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingCurrentMaxAge", "0"));
+  EXPECT_EQ(s.current_max_age, 0);
+
+  lpweb::Status bad = set_numeric_directive(&s, "LPIcingKeep", "0");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "is not a number of revisions of at least 1");
+  EXPECT_EQ(s.keep, 7) << "a refused value changes nothing";
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingComboMaxBytes", "0"));
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingComboCompressors", "257"));
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingIngestTimeout", "86401"));
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingMaxRatio", "0.5"));
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingMaxEntries", "12x"));
+  EXPECT_TRUE(is_numeric_directive("LPIcingComboMaxFiles"));
+  EXPECT_FALSE(is_numeric_directive("LPIcingStore"));
 }
 
 }  // namespace
