@@ -15,10 +15,10 @@ namespace lpweb {
 
 class JsonWriter {
  public:
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
   // The next member's name; a value or a begin_* must follow.
   JsonWriter& key(std::string_view name);
   JsonWriter& value(std::string_view s);
@@ -42,6 +42,8 @@ class JsonWriter {
   const std::string& text() const { return out_; }
 
  private:
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
   void separate();
   std::string out_;
   std::vector<bool> first_;  // per open container: nothing written in it yet

@@ -96,6 +96,17 @@ bool wants_prometheus(std::string_view query) {
   return false;
 }
 
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t at = s.find(sep, start);
+    parts.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
 std::string quote(std::string_view name) {
   std::string s = "\"";
   for (unsigned char c : name) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lpweb {
 
@@ -23,6 +24,9 @@ void append_json_string(std::string& out, std::string_view s);
 // Appends `s` as a quoted Prometheus label value: backslash, double quote and
 // newline escaped, other control characters as '?', invalid UTF-8 bytes as U+FFFD.
 void append_prometheus_label_value(std::string& out, std::string_view s);
+
+// The pieces of `s` between each `sep` ("a,,b" → "a", "", "b"; "" → "").
+std::vector<std::string_view> split(std::string_view s, char sep);
 
 // `name` in double quotes for a message: backslash and '"' escaped, control
 // characters as \xNN, so a hostile name cannot forge a log line.

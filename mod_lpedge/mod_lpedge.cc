@@ -121,23 +121,19 @@ static const char* cmd_cache_control(cmd_parms* cmd, void*, const char* arg) {
 // keys in the parent's private memory, their values shared with children.
 static int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
   try {
-    apr_status_t rv = APR_SUCCESS;
-    lpweb::CounterTable table =
-        lpweb::httpd::lasting_counter_table(s, kCounterName, lpedge::redirect_counter_shape(), &rv);
-    if (rv != APR_SUCCESS) {
-      ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "LPE0001: cannot create shared memory for redirect counters");
-      return HTTP_INTERNAL_SERVER_ERROR;
-    }
     bool full = false;
-    for (server_rec* v = s; v; v = v->next) {
-      ServerConf* conf = conf_of(v);
-      conf->counters = table;
-      for (lpedge::Rule& rule : conf->policy->rules()) {
-        rule.slot_safe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_safe_status());
-        rule.slot_unsafe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_unsafe_status());
-        full = full || rule.slot_safe < 0 || rule.slot_unsafe < 0;
-      }
-    }
+    int made = lpweb::httpd::with_lasting_counters(
+        s, kCounterName, lpedge::redirect_counter_shape(), "LPE0001: redirect counters",
+        [&](server_rec* v, lpweb::CounterTable& table) {
+          ServerConf* conf = conf_of(v);
+          conf->counters = table;
+          for (lpedge::Rule& rule : conf->policy->rules()) {
+            rule.slot_safe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_safe_status());
+            rule.slot_unsafe = lpedge::redirect_row(table, rule.edge_host, conf->policy->effective_unsafe_status());
+            full = full || rule.slot_safe < 0 || rule.slot_unsafe < 0;
+          }
+        });
+    if (made != OK) return made;
     if (full)
       ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                    "LPE0002: more than %ld (edge host, status) pairs since start: some redirects are not counted "
@@ -236,15 +232,9 @@ static const command_rec lpedge_cmds[] = {
                   "Cache-Control header value for redirects, e.g. \"max-age=3600\" (default: none)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
 
-module AP_MODULE_DECLARE_DATA lpedge_module = {
-    STANDARD20_MODULE_STUFF,
-    nullptr,             // per-directory config: none, the module works per server
-    nullptr,
-    create_server_conf,
-    merge_server_conf,
-    lpedge_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE,
-};
+// Per server only: no per-directory config (the two nullptrs).
+module AP_MODULE_DECLARE_DATA lpedge_module = {STANDARD20_MODULE_STUFF, nullptr,           nullptr,
+                                              create_server_conf,      merge_server_conf, lpedge_cmds,
+                                              register_hooks,          AP_MODULE_FLAG_NONE};
 
 }  // extern "C"

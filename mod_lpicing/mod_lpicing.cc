@@ -28,12 +28,12 @@ static void register_hooks(apr_pool_t*) {
 }
 
 static const command_rec lpicing_cmds[] = {
-    AP_INIT_TAKE1("LPIcingStore", LPWEB_CMD(lpicing_cmd_store), nullptr, RSRC_CONF,
+    AP_INIT_TAKE1("LPIcingStore", LPWEB_CMD(lpicing_cmd_directory), nullptr, RSRC_CONF,
                   "DIR: the revision store (module inactive without it)"),
     AP_INIT_TAKE1("LPIcingPrefix", LPWEB_CMD(lpicing_cmd_prefix), nullptr, RSRC_CONF, "URL-PATH: URL prefix (default /+icing)"),
     AP_INIT_TAKE1("LPIcingCurrentMaxAge", LPWEB_CMD(lpicing_cmd_number), nullptr, RSRC_CONF,
                   "SECONDS: max-age of unversioned URLs (default 300)"),
-    AP_INIT_TAKE1("LPIcingIncoming", LPWEB_CMD(lpicing_cmd_incoming), nullptr, RSRC_CONF,
+    AP_INIT_TAKE1("LPIcingIncoming", LPWEB_CMD(lpicing_cmd_directory), nullptr, RSRC_CONF,
                   "DIR: drop directory; a bundle renamed into it is deployed, then the file removed (needs LPIcingUser)"),
     AP_INIT_TAKE1("LPIcingTrustedKey", LPWEB_CMD(lpicing_cmd_trusted_key), nullptr, RSRC_CONF,
                   "FILE: Ed25519 public key (PEM); only bundles signed with it are deployed from the drop directory"),
@@ -65,15 +65,9 @@ static const command_rec lpicing_cmds[] = {
                  "On|Off: answer icing URLs before <Location> access checks (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr}};
 
-module AP_MODULE_DECLARE_DATA lpicing_module = {
-    STANDARD20_MODULE_STUFF,
-    nullptr,  // per-directory config: none, the module works per server
-    nullptr,
-    lpicing_create_server_conf,
-    lpicing_merge_server_conf,
-    lpicing_cmds,
-    register_hooks,
-    AP_MODULE_FLAG_NONE,
-};
+// Per server only: no per-directory config (the two nullptrs).
+module AP_MODULE_DECLARE_DATA lpicing_module = {STANDARD20_MODULE_STUFF,   nullptr,       nullptr,
+                                               lpicing_create_server_conf, lpicing_merge_server_conf, lpicing_cmds,
+                                               register_hooks,             AP_MODULE_FLAG_NONE};
 
 }  // extern "C"

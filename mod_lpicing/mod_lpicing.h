@@ -84,9 +84,8 @@ extern "C" {
 void* lpicing_create_server_conf(apr_pool_t* pool, server_rec* s);
 void* lpicing_merge_server_conf(apr_pool_t* pool, void* base, void* over);
 int lpicing_check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
-const char* lpicing_cmd_store(cmd_parms* cmd, void*, const char* arg);
+const char* lpicing_cmd_directory(cmd_parms* cmd, void*, const char* arg);  // LPIcingStore, LPIcingIncoming
 const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg);
-const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_trusted_key(cmd_parms* cmd, void*, const char* arg);
 const char* lpicing_cmd_tool(cmd_parms* cmd, void*, const char* arg);
 // Every numeric directive (lpicing::set_numeric_directive has their rules).

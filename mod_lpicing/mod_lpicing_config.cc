@@ -82,10 +82,12 @@ void* lpicing_merge_server_conf(apr_pool_t* pool, void* base, void* over) {
   return c;
 }
 
-const char* lpicing_cmd_store(cmd_parms* cmd, void*, const char* arg) {
+// LPIcingStore and LPIcingIncoming: a directory, relative to ServerRoot.
+const char* lpicing_cmd_directory(cmd_parms* cmd, void*, const char* arg) {
   const char* dir = ap_server_root_relative(cmd->pool, arg);
   if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
-  conf_of(cmd->server)->store = dir;
+  ServerConf* c = conf_of(cmd->server);
+  (std::strcmp(cmd->cmd->name, "LPIcingStore") == 0 ? c->store : c->incoming) = dir;
   return nullptr;
 }
 
@@ -97,13 +99,6 @@ const char* lpicing_cmd_prefix(cmd_parms* cmd, void*, const char* arg) {
     if (ch <= 0x20 || ch == 0x7f || ch == '?' || ch == '#' || ch == '%')
       return directive_error(cmd, arg, "must not contain spaces, control characters, '?', '#' or '%'");
   conf_of(cmd->server)->prefix = apr_pstrdup(cmd->pool, p.c_str());
-  return nullptr;
-}
-
-const char* lpicing_cmd_incoming(cmd_parms* cmd, void*, const char* arg) {
-  const char* dir = ap_server_root_relative(cmd->pool, arg);
-  if (!dir || !*arg) return directive_error(cmd, arg, "is not a valid directory path");
-  conf_of(cmd->server)->incoming = dir;
   return nullptr;
 }
 

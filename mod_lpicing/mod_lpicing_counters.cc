@@ -17,24 +17,18 @@ extern "C" {
 // The counters last as long as httpd (graceful restarts included): their
 // keys (store paths) in the parent's private memory, their values shared.
 int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
-  apr_status_t rv = APR_SUCCESS;
-  lpweb::CounterTable table =
-      lpweb::httpd::lasting_counter_table(s, kCounterName, lpicing::request_counter_shape(), &rv);
-  if (rv != APR_SUCCESS) {
-    ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "LPI0402: cannot create shared memory for request counters");
-    return HTTP_INTERNAL_SERVER_ERROR;
-  }
-  for (server_rec* v = s; v; v = v->next) {
-    ServerConf* c = conf_of(v);
-    c->counters = table;
-    c->counter_slot = c->store ? lpicing::store_row(table, c->store) : -1;
-    if (c->store && c->counter_slot < 0)
-      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
-                   "LPI0403: requests for store %s are not counted: more than %ld stores since start, or a path "
-                   "over %ld bytes", c->store, static_cast<long>(lpicing::request_counter_shape().rows),
-                   static_cast<long>(lpicing::kMaxCountedStoreBytes));
-  }
-  return OK;
+  return lpweb::httpd::with_lasting_counters(
+      s, kCounterName, lpicing::request_counter_shape(), "LPI0402: request counters",
+      [](server_rec* v, lpweb::CounterTable& table) {
+        ServerConf* c = conf_of(v);
+        c->counters = table;
+        c->counter_slot = c->store ? lpicing::store_row(table, c->store) : -1;
+        if (c->store && c->counter_slot < 0)
+          ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
+                       "LPI0403: requests for store %s are not counted: more than %ld stores since start, or a "
+                       "path over %ld bytes", c->store, static_cast<long>(lpicing::request_counter_shape().rows),
+                       static_cast<long>(lpicing::kMaxCountedStoreBytes));
+      });
 }
 
 // Counts every request for an icing URL once, by its final status (after any

@@ -42,11 +42,16 @@ void* lasting_private_memory(server_rec* s, const char* name, apr_size_t bytes, 
   return memory;
 }
 
-lpweb::CounterTable lasting_counter_table(server_rec* s, const char* name, const lpweb::CounterShape& shape,
-                                          apr_status_t* rv) {
+lpweb::Result<lpweb::CounterTable> lasting_counter_table(server_rec* s, const char* name,
+                                                         const lpweb::CounterShape& shape) {
   apr_size_t size = 0;
-  void* counters = lasting_shared_memory(s, name, lpweb::CounterTable::counter_bytes(shape), &size, rv);
-  if (!counters) return {};
+  apr_status_t rv = APR_SUCCESS;
+  void* counters = lasting_shared_memory(s, name, lpweb::CounterTable::counter_bytes(shape), &size, &rv);
+  if (!counters) {
+    lpweb::Error e = lpweb::system_error(std::string("cannot create shared memory ") + name);
+    e.code = rv;
+    return e;
+  }
   bool fresh = false;
   void* registry = lasting_private_memory(s, name, lpweb::CounterTable::registry_bytes(shape), &fresh);
   if (fresh) lpweb::CounterTable::init_registry(registry, shape);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "counter_table.h"
+#include "result.h"
 
 #include <httpd.h>
 
@@ -20,9 +21,9 @@ void* lasting_shared_memory(server_rec* s, const char* name, apr_size_t bytes, a
 void* lasting_private_memory(server_rec* s, const char* name, apr_size_t bytes, bool* fresh);
 
 // A counter table of `shape` whose registry and counters last: NAME names the
-// layout, so a module whose layout changes must change the name too. An
-// empty table (counting nothing) and *rv when the shared memory cannot be made.
-lpweb::CounterTable lasting_counter_table(server_rec* s, const char* name, const lpweb::CounterShape& shape,
-                                          apr_status_t* rv);
+// layout, so a module whose layout changes must change the name too. The
+// error (code: APR's status) when the shared memory cannot be made.
+lpweb::Result<lpweb::CounterTable> lasting_counter_table(server_rec* s, const char* name,
+                                                         const lpweb::CounterShape& shape);
 
 }  // namespace lpweb::httpd

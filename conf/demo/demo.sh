@@ -5,6 +5,7 @@
 #   conf/demo/demo.sh stop     stop the demo httpd
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/conf/private-httpd.sh"
 build=${LPWEB_BUILD_DIR:-$root/build}
 demo=$build/demo
 port=${LPWEB_DEMO_PORT:-8080}
@@ -44,23 +45,9 @@ cat > "$demo/htdocs/index.html" <<HTML
 <p>This is production. <span data-icing-revision="$rev"></span></p>
 <script src="/+icing/rev$rev/js/app.js"></script>
 HTML
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 modules=$(apxs -q LIBEXECDIR)
 
-cat > "$demo/httpd.conf" <<CONF
-ServerRoot "$demo"
-Listen 127.0.0.1:$port
-PidFile "$demo/run/httpd.pid"
-ErrorLog "$demo/logs/error.log"
-LogLevel warn
-DefaultRuntimeDir "$demo/run"
-Mutex file:$demo/run default
-ServerName localhost
-$user_lines
-LoadModule mpm_event_module $modules/mod_mpm_event.so
-LoadModule authz_core_module $modules/mod_authz_core.so
-LoadModule mime_module $modules/mod_mime.so
+{ private_httpd_head "$demo" "$port" "$demo/run" "$demo/logs/error.log"; cat <<CONF
 LoadModule dir_module $modules/mod_dir.so
 LoadModule lpedge_module $build/mod_lpedge/mod_lpedge.so
 LoadModule lpicing_module $build/mod_lpicing/mod_lpicing.so
@@ -91,6 +78,7 @@ LPIcingIncoming "$demo/incoming"
 LPIcingUser $deploy_user
 LPIcingTool $build/mod_lpicing/lpicing
 CONF
+} > "$demo/httpd.conf"
 
 "$httpd" -f "$demo/httpd.conf" -k start
 for _ in $(seq 100); do

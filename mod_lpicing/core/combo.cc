@@ -1,6 +1,7 @@
 // Combo URLs: several files of one revision in one response. Kept free of
 // httpd so the parsing and limits can be tested (and fuzzed) alone.
 #include "combo.h"
+#include "text.h"
 
 #include "hex.h"
 
@@ -27,12 +28,8 @@ constexpr std::string_view kComboSegment = "/+combo";
 // What goes into the digest for a coding: its settings too, so a change of
 // quality gives new ETags rather than new bytes under old ones.
 std::string_view coding_label(Encoding encoding) {
-  switch (encoding) {
-    case Encoding::br: return "br;quality=5;lgwin=22";
-    case Encoding::gzip: return "gzip;level=6";
-    case Encoding::identity: break;
-  }
-  return "identity";
+  constexpr std::string_view kLabels[] = {"identity", "br;quality=5;lgwin=22", "gzip;level=6"};  // by Encoding
+  return kLabels[static_cast<std::size_t>(encoding) % std::size(kLabels)];
 }
 static_assert(kComboBrotliQuality == 5 && kComboGzipLevel == 6, "update coding_label with the settings");
 
@@ -107,12 +104,7 @@ ComboQueryStatus parse_combo_query(std::string_view query, std::size_t max_files
     return ComboQueryStatus::bad_request;
   }
   members->reserve(count);
-  std::size_t pos = 0;
-  while (pos <= query.size()) {
-    std::size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view raw = query.substr(pos, amp - pos);
-    pos = amp + 1;
+  for (std::string_view raw : lpweb::split(query, '&')) {
     std::string member;
     member.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) {

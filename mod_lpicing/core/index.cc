@@ -74,14 +74,14 @@ bool is_lower_hex64(std::string_view s) {
 
 // The bundle's naming rules (README, Bundles), re-checked so that a
 // tampered INDEX cannot smuggle a path that escapes files/.
-bool is_valid_entry_path(std::string_view path, std::string* why) {
-  if (path.empty()) return *why = "empty path", false;
-  if (path.size() > kMaxPathBytes) return *why = "path longer than 1024 bytes", false;
+lpweb::Status check_entry_path(std::string_view path) {
+  if (path.empty()) return lpweb::rejected("empty path");
+  if (path.size() > kMaxPathBytes) return lpweb::rejected("path longer than 1024 bytes");
   for (std::size_t i = 0; i < path.size();) {
     unsigned char c = static_cast<unsigned char>(path[i]);
-    if (c < 0x20 || c == 0x7f) return *why = "control character in path", false;
+    if (c < 0x20 || c == 0x7f) return lpweb::rejected("control character in path");
     std::size_t n = lpweb::utf8_sequence_length(path, i);
-    if (n == 0) return *why = "path is not valid UTF-8", false;
+    if (n == 0) return lpweb::rejected("path is not valid UTF-8");
     i += n;
   }
   std::size_t start = 0;
@@ -89,13 +89,13 @@ bool is_valid_entry_path(std::string_view path, std::string* why) {
     std::size_t slash = path.find('/', start);
     std::string_view component =
         path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (component.empty()) return *why = "empty path component", false;
-    if (component == "." || component == "..") return *why = "'.' or '..' path component", false;
-    if (component.size() > kMaxComponentBytes) return *why = "path component longer than 255 bytes", false;
+    if (component.empty()) return lpweb::rejected("empty path component");
+    if (component == "." || component == "..") return lpweb::rejected("'.' or '..' path component");
+    if (component.size() > kMaxComponentBytes) return lpweb::rejected("path component longer than 255 bytes");
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  return true;
+  return {};
 }
 
 // Splits `line` on TAB into exactly `n` fields.
@@ -122,17 +122,38 @@ bool parse_encoding(std::string_view s, Encoding* out) {
 }
 
 std::string_view encoding_name(Encoding e) {
-  switch (e) {
-    case Encoding::br: return "br";
-    case Encoding::gzip: return "gzip";
-    case Encoding::identity: break;
-  }
-  return "identity";
+  constexpr std::string_view kNames[] = {"identity", "br", "gzip"};  // by Encoding
+  return kNames[static_cast<std::size_t>(e) % std::size(kNames)];
 }
 
 lpweb::Error fail(std::size_t line_number, const std::string& why) {
   return lpweb::rejected("INDEX line " + std::to_string(line_number) + ": " + why);
 }
+
+}  // namespace
+
+namespace {
+
+// The header's lines, in order: the name, the field count, what the line
+// should look like, and how its fields are checked and stored.
+struct HeaderLine {
+  std::string_view name;
+  std::size_t fields;
+  const char* shape;
+  const char* invalid;
+  bool (*read)(const std::string_view* f, IndexHeader* h);
+};
+
+const HeaderLine kHeaderLines[] = {
+    {"revision", 2, "expected revision<TAB><id>", "invalid revision id",
+     [](const std::string_view* f, IndexHeader* h) { return is_valid_revision_id(f[1]) && (h->revision.assign(f[1]), true); }},
+    {"deployed", 2, "expected deployed<TAB><unix seconds>", "invalid deploy time",
+     [](const std::string_view* f, IndexHeader* h) { return parse_i64(f[1], &h->deployed); }},
+    {"sums", 2, "expected sums<TAB><sha256 hex>", "invalid SHA256SUMS digest",
+     [](const std::string_view* f, IndexHeader* h) { return is_lower_hex64(f[1]) && (h->sums_sha256_hex.assign(f[1]), true); }},
+    {"files", 3, "expected files<TAB><count><TAB><bytes>", "invalid file count or byte total",
+     [](const std::string_view* f, IndexHeader* h) { return parse_u64(f[1], &h->file_count) && parse_u64(f[2], &h->total_bytes); }},
+};
 
 }  // namespace
 
@@ -161,35 +182,21 @@ lpweb::Result<std::unique_ptr<RevisionIndex>> RevisionIndex::parse(std::string_v
 
   if (!next_line(&line) || line != kMagic) return fail(1, "not an lpicing index (expected \"lpicing-index 1\")");
 
-  if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "revision")
-    return fail(line_number, "expected revision<TAB><id>");
-  if (!is_valid_revision_id(f[1])) return fail(line_number, "invalid revision id");
-  h.revision.assign(f[1]);
-
-  if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "deployed")
-    return fail(line_number, "expected deployed<TAB><unix seconds>");
-  if (!parse_i64(f[1], &h.deployed)) return fail(line_number, "invalid deploy time");
-
-  if (!next_line(&line) || !split_fields(line, f, 2) || f[0] != "sums")
-    return fail(line_number, "expected sums<TAB><sha256 hex>");
-  if (!is_lower_hex64(f[1])) return fail(line_number, "invalid SHA256SUMS digest");
-  h.sums_sha256_hex.assign(f[1]);
-
-  if (!next_line(&line) || !split_fields(line, f, 3) || f[0] != "files")
-    return fail(line_number, "expected files<TAB><count><TAB><bytes>");
-  if (!parse_u64(f[1], &h.file_count) || !parse_u64(f[2], &h.total_bytes))
-    return fail(line_number, "invalid file count or byte total");
+  for (const HeaderLine& expected : kHeaderLines) {
+    if (!next_line(&line) || !split_fields(line, f, expected.fields) || f[0] != expected.name)
+      return fail(line_number, expected.shape);
+    if (!expected.read(f, &h)) return fail(line_number, expected.invalid);
+  }
 
   // The declared count bounds the reservation only as far as the text could
   // possibly hold (an f line is at least 70 bytes), so a lying header cannot
   // make us allocate gigabytes.
   index->entries_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(h.file_count, text.size() / 70 + 1)));
   std::uint64_t total = 0;
-  std::string why;
   while (next_line(&line)) {
     if (line.size() >= 2 && line[0] == 'f' && line[1] == '\t') {
       if (!split_fields(line, f, 5)) return fail(line_number, "f line needs 5 fields");
-      if (!is_valid_entry_path(f[1], &why)) return fail(line_number, why);
+      if (lpweb::Status path = check_entry_path(f[1]); !path) return fail(line_number, path.error().message);
       if (!index->entries_.empty() && !(index->entries_.back().path < f[1])) {
         return fail(line_number,
                     index->entries_.back().path == f[1] ? "duplicate path" : "f lines not sorted by path");
@@ -294,9 +301,9 @@ std::string serialize_index(const IndexHeader& header, std::vector<IndexEntry> e
   std::sort(entries.begin(), entries.end(),
             [](const IndexEntry& a, const IndexEntry& b) { return a.path < b.path; });
   std::uint64_t total = 0;
-  std::string why;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (!is_valid_entry_path(entries[i].path, &why)) throw std::invalid_argument(why + ": " + entries[i].path);
+    if (lpweb::Status path = check_entry_path(entries[i].path); !path)
+      throw std::invalid_argument(path.error().message + ": " + entries[i].path);
     if (i > 0 && entries[i - 1].path == entries[i].path)
       throw std::invalid_argument("duplicate path: " + entries[i].path);
     if (entries[i].size > std::numeric_limits<std::uint64_t>::max() - total)

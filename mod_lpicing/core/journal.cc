@@ -2,6 +2,8 @@
 // key=value state file replaced atomically.
 #include "journal.h"
 
+#include "text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include "store_layout.h"
 
 namespace lpicing {
+
+using lpweb::split;
 namespace {
 
 using layout::kJournal;
@@ -79,17 +83,6 @@ bool parse_i64(std::string_view s, std::int64_t* out) {
   if (!parse_u64(negative ? s.substr(1) : s, &v) || v > static_cast<std::uint64_t>(INT64_MAX)) return false;
   *out = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
   return true;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t at = s.find(sep, start);
-    parts.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return parts;
-    start = at + 1;
-  }
 }
 
 std::string store_file(const std::string& store_dir, const char* name) { return layout::store_path(store_dir, name); }

@@ -12,6 +12,7 @@
 #   --only R  only the wrk cases whose name matches R (and sections: callgrind, deploy, memory, combo)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/conf/private-httpd.sh"
 duration=5 rounds=3 conns=16 out="" only="." cg_requests=1000 drops_n=10 smoke=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,13 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$(( (RANDOM % 20000) + 20000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
 wait_http() { for _ in $(seq 300); do curl -s -o /dev/null -m 2 "http://127.0.0.1:$1/" && return; sleep 0.05; done; echo "no answer on $1" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -70,27 +64,13 @@ if [ "$(id -u)" -eq 0 ]; then deploy_user=lpicing; chown lpicing: "$work/store" 
 "$tool" pack "$work/src" -r bench1 -o "$work/bench1.tar.gz" >/dev/null
 "$tool" deploy "$work/bench1.tar.gz" --store "$work/store" >/dev/null
 
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 write_conf() {  # file port rundir with_lpedge
   local lpedge_load="" lpedge_rules=""
   if [ "$4" = 1 ]; then
     lpedge_load="LoadModule lpedge_module $build/mod_lpedge/mod_lpedge.so"
     lpedge_rules="LPEdgeRedirect edge.bench bench"
   fi
-  cat > "$1" <<CONF
-ServerRoot "$work"
-Listen 127.0.0.1:$2
-PidFile "$3/httpd.pid"
-ErrorLog "$work/logs/error-$2.log"
-LogLevel warn
-DefaultRuntimeDir "$3"
-Mutex file:$3 default
-ServerName localhost
-$user_lines
-LoadModule mpm_event_module $modules/mod_mpm_event.so
-LoadModule authz_core_module $modules/mod_authz_core.so
-LoadModule mime_module $modules/mod_mime.so
+  { private_httpd_head "$work" "$2" "$3" "$work/logs/error-$2.log"; cat <<CONF
 LoadModule alias_module $modules/mod_alias.so
 LoadModule rewrite_module $modules/mod_rewrite.so
 LoadModule asis_module $modules/mod_asis.so
@@ -126,6 +106,7 @@ $lpedge_rules
     RewriteRule ^ http://%1.bench%{REQUEST_URI} [R=301,L,NE]
 </VirtualHost>
 CONF
+  } > "$1"
 }
 port=$(free_port)
 write_conf "$work/httpd.conf" "$port" "$work/run" 1

@@ -14,6 +14,7 @@
 # Env: LPWEB_BENCH_BUILD_DIR (default <repo>/build-release, built if needed).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/conf/private-httpd.sh"
 duration=10 out="" extra_conf="" smoke=0 accept="gzip, br" member_bytes=10000
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,7 +36,6 @@ target_p90_ms=250 target_max_ms=1000
 build=${LPWEB_BENCH_BUILD_DIR:-$root/build-release}
 LPWEB_BUILD_DIR=$build LPWEB_BUILD_TYPE=Release "$root/tests/setup.sh" >/dev/null
 tool=$build/mod_lpicing/lpicing
-modules=$(apxs -q LIBEXECDIR)
 httpd_bin=$(apxs -q SBINDIR)/apache2
 
 work=$(mktemp -d /tmp/lpweb-flood-XXXXXX)
@@ -48,13 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$(( (RANDOM % 20000) + 20000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
 
 # ---- content: 100 JS members of ~10 KB (minified-code-like, compressible) and a 3 KB asset ----
 mkdir -p "$work"/{src/js,src/css,store,run,logs}
@@ -77,22 +70,8 @@ awk -v bytes="$plain_bytes" 'BEGIN { out = 0; n = 0
 "$tool" deploy "$work/flood1.tar.gz" --store "$work/store" >/dev/null
 combo_bytes=$(cat "$work"/src/js/*.js | wc -c)
 
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 port=$(free_port)
-cat > "$work/httpd.conf" <<CONF
-ServerRoot "$work"
-Listen 127.0.0.1:$port
-PidFile "$work/run/httpd.pid"
-ErrorLog "$work/logs/error.log"
-LogLevel warn
-DefaultRuntimeDir "$work/run"
-Mutex file:$work/run default
-ServerName localhost
-$user_lines
-LoadModule mpm_event_module $modules/mod_mpm_event.so
-LoadModule authz_core_module $modules/mod_authz_core.so
-LoadModule mime_module $modules/mod_mime.so
+{ private_httpd_head "$work" "$port" "$work/run" "$work/logs/error.log"; cat <<CONF
 LoadModule lpicing_module $build/mod_lpicing/mod_lpicing.so
 TypesConfig /etc/mime.types
 EnableSendfile On
@@ -103,6 +82,7 @@ ThreadsPerChild 25
 LPIcingStore "$work/store"
 $extra_conf
 CONF
+} > "$work/httpd.conf"
 "$httpd_bin" -DFOREGROUND -f "$work/httpd.conf" &
 httpd_pid=$!
 plain_url="http://127.0.0.1:$port/+icing/revflood1/css/plain.css"

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "format_check.h"
+#include "text.h"
 
 namespace lpweb_test {
 
@@ -154,12 +155,7 @@ inline TagRegistry parse_tag_registry(std::string_view text) {
   std::string range;
   bool multi = false;
   int line = 0;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view row = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string_view row : lpweb::split(text, '\n')) {
     ++line;
     if (row.rfind("## ", 0) == 0) {
       std::string heading = trim(row.substr(3));
