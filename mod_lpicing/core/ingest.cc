@@ -209,16 +209,17 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
         r.bundle = c.name;
         r.detail = "changed between the scan and the open (" + why + "); left alone";
         report.rejected.push_back(c.name);
-        if (report.outcome) report.outcome = lpweb::rejected(r.detail, c.name);
+        if (report.outcome) report.outcome = lpweb::rejected(c.name, r.detail);
         record(std::move(r));
         continue;
       }
-      StoreResult result = store_error("not run");
-      try {
-        result = deploy_locked(store, fd.get(), c.name, deploy);
-      } catch (const std::exception& e) {
-        result = store_error(e.what());
-      }
+      StoreResult result = [&]() -> StoreResult {
+        try {
+          return deploy_locked(store, fd.get(), deploy);
+        } catch (const std::exception& e) {
+          return store_error(e.what());
+        }
+      }();
       DropRecord r;
       r.bundle = c.name;
       if (!result && result.error().kind == lpweb::Error::Kind::system) {

@@ -140,37 +140,31 @@ const NumericDirective* find_numeric(std::string_view name) {
 }
 
 // A decimal count as strtol reads it, within [min, max].
-std::optional<std::int64_t> parse_count(const std::string& text, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> parse_count(const char* text, std::int64_t min, std::int64_t max) {
   char* end = nullptr;
   errno = 0;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (errno || end == text.c_str() || *end || v < min || v > max) return std::nullopt;
+  long long v = std::strtoll(text, &end, 10);
+  if (errno || end == text || *end || v < min || v > max) return std::nullopt;
   return v;
 }
 
 }  // namespace
 
-bool is_numeric_directive(std::string_view directive) {
-  return directive == kMaxRatio || find_numeric(directive) != nullptr;
-}
-
-lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, std::string_view arg) {
-  const std::string text(arg);
+lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, const char* arg) {
   if (directive == kMaxRatio) {
     char* end = nullptr;
     errno = 0;
-    double v = std::strtod(text.c_str(), &end);
-    if (errno || end == text.c_str() || *end || !(v >= 1) || v > 1e6)
-      return lpweb::rejected("is not a ratio from 1 to 1000000");
-    s->max_ratio = arg.data();  // the caller's string, which lives as long as the settings
+    double v = std::strtod(arg, &end);
+    if (errno || end == arg || *end || !(v >= 1) || v > 1e6) return lpweb::rejected("is not a ratio from 1 to 1000000");
+    s->max_ratio = arg;
     return {};
   }
   const NumericDirective* d = find_numeric(directive);
   if (!d) return lpweb::rejected("is not a numeric directive");
   std::optional<std::int64_t> value;
   if (!d->size) {
-    value = parse_count(text, d->min, d->max);
-  } else if (std::optional<std::uint64_t> bytes = parse_byte_size(text, static_cast<std::uint64_t>(d->max))) {
+    value = parse_count(arg, d->min, d->max);
+  } else if (std::optional<std::uint64_t> bytes = parse_byte_size(arg, static_cast<std::uint64_t>(d->max))) {
     if (*bytes >= static_cast<std::uint64_t>(d->min)) value = static_cast<std::int64_t>(*bytes);
   }
   if (!value) return lpweb::rejected(d->must_be);

@@ -63,10 +63,9 @@ std::string first_drop_difference(const Settings& a, const Settings& b);
 // LPIcingMaxRatio, ...) from its argument, as written in the configuration.
 // The error says what the value must be ("is not a number of seconds from 1
 // to 86400"); the adapter names the directive and the value. LPIcingMaxRatio
-// keeps its text (the caller's string, as the other text fields).
-// False from is_numeric_directive for any other name.
-bool is_numeric_directive(std::string_view directive);
-lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, std::string_view arg);
+// keeps `arg` itself (the caller's string, as the other text fields), so
+// `arg` must live as long as the settings. Any other name is refused.
+lpweb::Status set_numeric_directive(Settings* s, std::string_view directive, const char* arg);
 
 // "4194304", "4096K", "4M", "1G" (binary multiples) → bytes; nothing when
 // malformed or above `max`. For the byte-valued directives.

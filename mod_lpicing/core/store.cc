@@ -164,8 +164,7 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
 lpweb::Error store_error(const std::string& what) { return lpweb::system_error("store error: " + what); }
 
 // Caller holds the lock. Throws SystemError.
-StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& bundle_name,
-                          const DeployOptions& options) {
+StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions& options) {
   StoreChange result;
   std::string stage_name = "tmp." + random_suffix();
   UniqueFd stage = ensure_dir_at(store.staging(), stage_name, "staging directory");
@@ -253,12 +252,11 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& 
 
 int exit_code(const lpweb::Error& error) { return error.kind == lpweb::Error::Kind::rejected ? 2 : 3; }
 
-StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std::string& bundle_name,
-                          const DeployOptions& options) {
+StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const DeployOptions& options) {
   return guarded([&] {
     LockedStore store;
     store.open(store_dir, true, true);
-    return deploy_locked(store, bundle_fd, bundle_name, options);
+    return deploy_locked(store, bundle_fd, options);
   });
 }
 
@@ -266,7 +264,7 @@ StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundl
                           const DeployOptions& options) {
   lpweb::Result<UniqueFd> fd = open_bundle(bundle_path);
   if (!fd) return fd.error();
-  return deploy_bundle(store_dir, fd->get(), bundle_path, options);
+  return deploy_bundle(store_dir, fd->get(), options);
 }
 
 StoreResult activate_revision(const std::string& store_dir, const std::string& revision,

@@ -49,10 +49,10 @@ struct DeployOptions {
 // Deploys the bundle file into the store (created if missing). Takes STORE/.lock.
 StoreResult deploy_bundle(const std::string& store_dir, const std::string& bundle_path,
                           const DeployOptions& options);
-// The same for a bundle already open (read from its current offset), named
-// `bundle_name` in messages: the tool opens it before giving up root.
-StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const std::string& bundle_name,
-                          const DeployOptions& options);
+// The same for a bundle already open (read from its current offset): the
+// tool opens it before giving up root. A rejection names the entry at fault;
+// the caller names the bundle.
+StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const DeployOptions& options);
 // Makes `revision` current; `previous` becomes the old current. Rejected when
 // the revision is not in the store.
 StoreResult activate_revision(const std::string& store_dir, const std::string& revision,

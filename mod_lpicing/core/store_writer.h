@@ -35,10 +35,9 @@ class LockedStore {
 
 // A system error from the store, "store error: WHAT".
 lpweb::Error store_error(const std::string& what);
-// Deploys the bundle open at `bundle_fd` (named `bundle_name` in messages).
-// Caller holds the lock. Throws SystemError.
-StoreResult deploy_locked(LockedStore& store, int bundle_fd, const std::string& bundle_name,
-                          const DeployOptions& options);
+// Deploys the bundle open at `bundle_fd`; a rejection names the entry at
+// fault, the caller the bundle. Caller holds the lock. Throws SystemError.
+StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions& options);
 // Caller holds the lock. Throws SystemError.
 StoreResult activate_locked(LockedStore& store, const std::string& revision, const StepHook& hook);
 std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std::int64_t now, const StepHook& hook);

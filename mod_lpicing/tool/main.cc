@@ -320,7 +320,7 @@ int cmd_deploy(const Args& args) {
   lpweb::Result<lpicing::UniqueFd> bundle = lpicing::open_bundle(args.positional[0]);
   if (!bundle) return fail(2, rejected_bundle(args.positional[0], bundle.error()));
   if (std::string why = become_store_owner(store); !why.empty()) return fail(3, why);
-  lpicing::StoreResult r = lpicing::deploy_bundle(store, bundle->get(), args.positional[0], o);
+  lpicing::StoreResult r = lpicing::deploy_bundle(store, bundle->get(), o);
   if (!r) return fail(lpicing::exit_code(r.error()), rejected_bundle(args.positional[0], r.error()));
   printf("deployed revision %s%s%s\n", r->revision.c_str(),
          r->unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",

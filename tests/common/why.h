@@ -10,9 +10,4 @@ namespace lpweb::test {
 
 inline std::string why(const lpweb::Status& status) { return status ? std::string() : status.error().message; }
 
-template <typename T>
-std::string why(const lpweb::Result<T>& result) {
-  return result ? std::string() : result.error().message;
-}
-
 }  // namespace lpweb::test

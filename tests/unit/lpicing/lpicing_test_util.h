@@ -83,7 +83,6 @@ template <typename T>
 std::string message(const lpweb::Result<T>& r) {
   return r ? std::string() : r.error().what();
 }
-inline std::string message(const lpweb::Status& s) { return s ? std::string() : s.error().what(); }
 
 
 class TempDir {

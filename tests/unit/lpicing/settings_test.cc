@@ -13,7 +13,6 @@
 
 namespace {
 
-using lpicing::is_numeric_directive;
 using lpicing::parse_byte_size;
 using lpicing::set_numeric_directive;
 using lpicing::Settings;
@@ -185,8 +184,9 @@ TEST(NumericDirectives, EachSetsItsFieldWithinItsRange) {
   EXPECT_FALSE(set_numeric_directive(&s, "LPIcingIngestTimeout", "86401"));
   EXPECT_FALSE(set_numeric_directive(&s, "LPIcingMaxRatio", "0.5"));
   EXPECT_FALSE(set_numeric_directive(&s, "LPIcingMaxEntries", "12x"));
-  EXPECT_TRUE(is_numeric_directive("LPIcingComboMaxFiles"));
-  EXPECT_FALSE(is_numeric_directive("LPIcingStore"));
+  ASSERT_TRUE(set_numeric_directive(&s, "LPIcingComboMaxFiles", "10000"));
+  EXPECT_EQ(s.combo_max_files, 10000);
+  EXPECT_FALSE(set_numeric_directive(&s, "LPIcingStore", "1")) << "not a numeric directive";
 }
 
 }  // namespace

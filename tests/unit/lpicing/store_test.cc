@@ -540,6 +540,9 @@ TEST_F(StoreTest, IngestDeploysGoodRejectsBadAndSkipsPartialFiles) {
   o.store_dir = store_;
   IngestReport report = ingest_incoming(o, [&](const std::string& l) { log.push_back(l); });
   EXPECT_EQ(outcome(report.outcome), Outcome::rejected);
+  ASSERT_FALSE(report.outcome.ok());
+  EXPECT_EQ(report.outcome.error().entry, "bad.tar.gz") << "the outcome names the bundle, its message the entry at fault";
+  EXPECT_NE(report.outcome.error().message.find("\"../evil\""), std::string::npos) << report.outcome.error().message;
   EXPECT_EQ(report.deployed, std::vector<std::string>{"good.tar.gz"});
   EXPECT_EQ(report.rejected, std::vector<std::string>{"bad.tar.gz"});
   EXPECT_FALSE(lpicing_test::exists(in + "/good.tar.gz"));
