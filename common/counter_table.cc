@@ -70,6 +70,10 @@ void CounterTable::add(int row, std::uint32_t column, std::uint64_t n) const {
   if (std::uint64_t* c = cell(row, column)) __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
+void CounterTable::set(int row, std::uint32_t column, std::uint64_t n) const {
+  if (std::uint64_t* c = cell(row, column)) __atomic_store_n(c, n, __ATOMIC_RELAXED);
+}
+
 std::uint64_t CounterTable::get(int row, std::uint32_t column) const {
   const std::uint64_t* c = cell(row, column);
   return c ? __atomic_load_n(c, __ATOMIC_RELAXED) : 0;

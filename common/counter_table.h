@@ -43,6 +43,8 @@ class CounterTable {
 
   // Any process or thread; out-of-range rows and columns are ignored.
   void add(int row, std::uint32_t column, std::uint64_t n = 1) const;
+  // A gauge rather than a counter: the cell takes `n` (one writer per cell).
+  void set(int row, std::uint32_t column, std::uint64_t n) const;
   std::uint64_t get(int row, std::uint32_t column) const;
 
  private:

@@ -86,6 +86,29 @@ void append_prometheus_label_value(std::string& out, std::string_view s) {
       out, s, [](std::string& o, unsigned char c) { o.append(c == '\n' ? "\\n" : "?"); }, "\xEF\xBF\xBD");
 }
 
+void append_html_escaped(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 1;
+    switch (c) {
+      case '&': out.append("&amp;"); break;
+      case '<': out.append("&lt;"); break;
+      case '>': out.append("&gt;"); break;
+      case '"': out.append("&quot;"); break;
+      case '\'': out.append("&#39;"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) break;
+        if ((n = utf8_sequence_length(s, i)) == 0) {
+          out.append("\xEF\xBF\xBD");
+          n = 1;
+        } else {
+          out.append(s.substr(i, n));
+        }
+    }
+    i += n;
+  }
+}
+
 bool wants_prometheus(std::string_view query) {
   while (!query.empty()) {
     std::size_t amp = query.find('&');

@@ -25,6 +25,10 @@ void append_json_string(std::string& out, std::string_view s);
 // newline escaped, other control characters as '?', invalid UTF-8 bytes as U+FFFD.
 void append_prometheus_label_value(std::string& out, std::string_view s);
 
+// Appends `s` for HTML text or an attribute value: & < > " ' as entities,
+// control characters dropped, invalid UTF-8 bytes as U+FFFD.
+void append_html_escaped(std::string& out, std::string_view s);
+
 // The pieces of `s` between each `sep` ("a,,b" → "a", "", "b"; "" → "").
 std::vector<std::string_view> split(std::string_view s, char sep);
 

@@ -1,56 +1,31 @@
 // mod_lpedge: the httpd adapter. Owns every httpd type: directives, server
-// config create/merge, the shared counters, the hooks and the module record.
-// The decisions themselves are made by the core (core/edge.h).
+// config create/merge, the shared counters, the redirect hook and the module
+// record; the status pages are mod_lpedge_status.cc's. The decisions
+// themselves are made by the core (core/edge.h).
 #include <cstring>
 #include <string>
 #include <utility>
 
-#include "counters.h"
-#include "edge.h"
 #include "lasting.h"
+#include "mod_lpedge.h"
 
-// httpd.h first: the other httpd headers rely on its types.
-#include <httpd.h>
 #include <apr_strings.h>
-#include <http_config.h>
 #include <http_core.h>
-#include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_status.h>
 
-extern "C" {
-extern __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA lpedge_module;
-APLOG_USE_MODULE(lpedge);
-}
-
-#include "glue.h"  // after APLOG_USE_MODULE: its guarded() logs as this module
-#include "status_page.h"
+using namespace lpedge_httpd;
 
 namespace {
 
 constexpr const char kCounterName[] = "lpedge-counters";
-
-struct ServerConf {
-  lpedge::Policy* policy;         // owned by the config pool (cleanup deletes it)
-  lpweb::CounterTable counters;   // shared redirect counters, set in post_config
-};
 
 ServerConf* make_conf(apr_pool_t* pool, lpedge::Policy&& policy) {
   auto* conf = static_cast<ServerConf*>(apr_pcalloc(pool, sizeof(ServerConf)));
   conf->policy = new lpedge::Policy(std::move(policy));
   apr_pool_cleanup_register(pool, conf->policy, lpweb::httpd::delete_object<lpedge::Policy>, apr_pool_cleanup_null);
   return conf;
-}
-
-ServerConf* conf_of(server_rec* s) {
-  return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &lpedge_module));
-}
-
-// The one place exceptions stop in a request hook: logged, and `fallback`.
-template <typename F>
-int guarded(request_rec* r, int fallback, F&& body) noexcept {
-  return lpweb::httpd::guarded(r, fallback, "LPE0100: internal error, request not redirected",
-                               std::forward<F>(body));
 }
 
 // ... and a directive handler turns them into the operator's error message.
@@ -196,24 +171,13 @@ static int quick_handler(request_rec* r, int lookup_uri) {
   });
 }
 
-static int status_handler(request_rec* r) {
-  if (!r->handler || std::strcmp(r->handler, "lpedge-status") != 0) return DECLINED;
-  return guarded(r, HTTP_INTERNAL_SERVER_ERROR, [&]() -> int {
-    if (int refused = lpweb::httpd::status_page_method(r)) return refused;
-    ServerConf* conf = conf_of(r->server);
-    lpweb::CounterTable table = conf ? conf->counters : lpweb::CounterTable();
-    bool prometheus = lpweb::httpd::status_page_wants_prometheus(r);
-    return lpweb::httpd::send_status_page(
-        r, prometheus ? lpedge::status_prometheus(table) : lpedge::status_json(table), prometheus);
-  });
-}
-
 static void register_hooks(apr_pool_t*) {
   ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   // Before mod_cache's quick handler (also APR_HOOK_FIRST): an edge request
   // must never be answered, or left uncounted, from a cache.
   ap_hook_quick_handler(quick_handler, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
-  ap_hook_handler(status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_handler(lpedge_status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+  APR_OPTIONAL_HOOK(ap, status_hook, lpedge_status_hook, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 
 static const command_rec lpedge_cmds[] = {

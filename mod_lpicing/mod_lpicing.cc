@@ -6,13 +6,15 @@
 
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_status.h>
 
 extern "C" {
 
 static void register_hooks(apr_pool_t*) {
   ap_hook_check_config(lpicing_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-  ap_hook_post_config(lpicing_start_watcher, nullptr, nullptr, APR_HOOK_MIDDLE);
+  // The counters first: the watchers forked next write their gauges there.
   ap_hook_post_config(lpicing_setup_counters, nullptr, nullptr, APR_HOOK_MIDDLE);
+  ap_hook_post_config(lpicing_start_watcher, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(lpicing_setup_compressors, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_log_transaction(lpicing_count_request, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(lpicing_child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -25,6 +27,7 @@ static void register_hooks(apr_pool_t*) {
   ap_hook_handler(lpicing_handler, nullptr, nullptr, APR_HOOK_FIRST);
   // After mod_lpedge (APR_HOOK_REALLY_FIRST): an edge host's icing URL is redirected.
   ap_hook_quick_handler(lpicing_quick_handler, nullptr, nullptr, APR_HOOK_FIRST);
+  APR_OPTIONAL_HOOK(ap, status_hook, lpicing_status_hook, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 
 static const command_rec lpicing_cmds[] = {

@@ -42,6 +42,8 @@ struct ServerConf : lpicing::Settings {
   lpicing::IndexCache* cache;         // one per child, set in child_init
   lpweb::CounterTable counters;       // shared request counters, set in post_config
   int counter_slot;                   // this store's row in them; -1: not counted
+  lpweb::CounterTable drop_gauges;    // shared drop-directory gauges (the watcher writes), set in post_config
+  int drop_slot;                      // this drop directory's row in them; -1: none
   lpicing::BodyCache* bodies;         // small bodies mapped once per child, set in child_init
   lpicing::ComboCache* combo_cache;   // one per child, set in child_init; null: none
   lpicing::CompressorSlots compressors;  // the httpd-wide slots, set in post_config; empty: none
@@ -105,4 +107,6 @@ int lpicing_quick_handler(request_rec* r, int lookup);
 // mod_lpicing_counters.cc
 int lpicing_setup_counters(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int lpicing_count_request(request_rec* r);
+// mod_lpicing_status.cc: mod_status's section (/server-status, ?auto)
+int lpicing_status_hook(request_rec* r, int flags);
 }

@@ -1,5 +1,6 @@
 // mod_lpicing's request counters: one table in anonymous shared memory that
-// every child adds to, set up by the parent, read by the status handler.
+// every child adds to, set up by the parent, read by the status handler; and
+// the drop directories' gauges, a second table each watcher writes.
 #include "lasting.h"
 #include "metrics.h"
 #include "mod_lpicing.h"
@@ -9,6 +10,7 @@ using namespace lpicing_httpd;
 namespace {
 
 constexpr const char kCounterName[] = "lpicing-counters";
+constexpr const char kDropGaugeName[] = "lpicing-drop-gauges";
 
 }  // namespace
 
@@ -17,6 +19,14 @@ extern "C" {
 // The counters last as long as httpd (graceful restarts included): their
 // keys (store paths) in the parent's private memory, their values shared.
 int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+  int made = lpweb::httpd::with_lasting_counters(
+      s, kDropGaugeName, lpicing::drop_gauge_shape(), "LPI0404: drop-directory gauges",
+      [](server_rec* v, lpweb::CounterTable& table) {
+        ServerConf* c = conf_of(v);
+        c->drop_gauges = table;
+        c->drop_slot = c->incoming && c->store ? lpicing::drop_row(table, c->incoming) : -1;
+      });
+  if (made != OK) return made;
   return lpweb::httpd::with_lasting_counters(
       s, kCounterName, lpicing::request_counter_shape(), "LPI0402: request counters",
       [](server_rec* v, lpweb::CounterTable& table) {

@@ -4,7 +4,10 @@
 // that user, under a time limit) whenever a bundle lands. Request-serving
 // children never write to the store. Outcomes come back through the store's
 // drop journal, so an ingest that outlives its watcher (a graceful restart)
-// still gets its outcome logged, once, by the next one.
+// still gets its outcome logged, once, by the next one. The watcher also
+// keeps the drop directory's gauges (bundles waiting, its own heartbeat) in
+// shared memory for the status pages, and journals the failures an ingest
+// could not journal itself (killed over its time limit, or no store lock).
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -23,6 +26,7 @@
 
 #include "ingest.h"
 #include "journal.h"
+#include "metrics.h"
 #include "mod_lpicing.h"
 
 #include <ap_listen.h>
@@ -48,6 +52,24 @@ struct Watcher {
   apr_proc_t proc;  // pid -1 once the MPM has reaped it
   pid_t parent;     // httpd's parent, taken before the fork
 };
+
+// How one `lpicing ingest` ended: its exit code (128+N for a signal N), and
+// in words when it failed.
+struct IngestRun {
+  int code = 0;
+  std::string why;
+};
+
+// Publishes the drop directory's gauges for the status pages: ready bundles
+// waiting (the one being ingested included), and that the watcher is alive.
+// Returns the number waiting.
+std::size_t publish_gauges(const Watcher* w) {
+  const ServerConf* c = w->conf;
+  std::size_t waiting = lpicing::count_ready_bundles(c->incoming);
+  c->drop_gauges.set(c->drop_slot, lpicing::kPendingColumn, waiting);
+  c->drop_gauges.set(c->drop_slot, lpicing::kWatcherSeenColumn, static_cast<std::uint64_t>(apr_time_sec(apr_time_now())));
+  return waiting;
+}
 
 // Becomes the deploy user for good: groups, gid, uid, then proof that root
 // cannot be had back. Nothing of the drop directory is touched before.
@@ -116,8 +138,8 @@ void report_outcomes(const Watcher* w, std::uint64_t* reported) {
 // Runs `lpicing ingest` once: as the deploy user (inherited), under
 // LPIcingIngestTimeout (an alarm that outlives this process, so a graceful
 // restart does not lift it), with the key httpd read at configuration time
-// on descriptor 3. Returns the tool's exit code, 128+N for a signal N.
-int run_ingest(const Watcher* w) {
+// on descriptor 3. The gauges stay current while it runs.
+IngestRun run_ingest(const Watcher* w) {
   const ServerConf* c = w->conf;
   std::string keep = std::to_string(c->keep);
   std::vector<std::string> args = {c->tool, "ingest", "--incoming", c->incoming, "--store", c->store, "--keep", keep};
@@ -132,7 +154,7 @@ int run_ingest(const Watcher* w) {
   int out[2], key[2] = {-1, -1};
   if (pipe2(out, O_CLOEXEC) != 0 || (c->trusted_key_pem && pipe2(key, O_CLOEXEC) != 0)) {
     ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server, "LPI0301: cannot create a pipe for lpicing ingest");
-    return 127;
+    return {127, "no pipe for lpicing ingest"};
   }
   pid_t tool = fork();
   if (tool == 0) {
@@ -158,14 +180,25 @@ int run_ingest(const Watcher* w) {
   if (tool < 0) {
     ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server, "LPI0302: cannot fork to run %s", c->tool);
     close(out[0]);
-    return 127;
+    return {127, "cannot fork to run lpicing ingest"};
   }
   std::string output;
   char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
+  apr_time_t published = apr_time_now();
+  for (;;) {
+    pollfd p{out[0], POLLIN, 0};
+    int ready = poll(&p, 1, kRescanMs);
+    if (ready > 0) {
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+      if (n > 0 && output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
+    } else if (ready < 0 && errno != EINTR) {
+      break;
+    }
+    if (apr_time_now() - published >= apr_time_from_msec(kRescanMs)) {
+      publish_gauges(w);
+      published = apr_time_now();
+    }
   }
   close(out[0]);
   int status = 0;
@@ -176,9 +209,11 @@ int run_ingest(const Watcher* w) {
                  "LPI0316: drop directory %s: lpicing ingest ran longer than LPIcingIngestTimeout (%d s) and was "
                  "killed; its bundle is left in place",
                  c->incoming, c->ingest_timeout);
-    return 128 + SIGALRM;
+    return {128 + SIGALRM, "lpicing ingest ran longer than LPIcingIngestTimeout (" + std::to_string(c->ingest_timeout) +
+                               " s) and was killed; its bundle is left in place"};
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  IngestRun run{code, ""};
   // Outcomes come from the journal; the tool's own words only when it failed
   // in a way the journal may not hold (it could not even lock the store).
   if (code != 0 && code != 2) {
@@ -188,12 +223,28 @@ int run_ingest(const Watcher* w) {
       if (end == std::string::npos) end = output.size();
       std::string line = output.substr(start, end - start);
       start = end + 1;
-      if (!line.empty())
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0300: drop directory %s: %s", c->incoming,
-                     line.c_str());
+      if (line.empty()) continue;
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0300: drop directory %s: %s", c->incoming, line.c_str());
+      run.why = line;  // the last line says most
     }
+    if (run.why.empty()) run.why = "lpicing ingest failed (exit " + std::to_string(code) + ")";
   }
-  return code;
+  return run;
+}
+
+// An ingest that failed without journaling (its journal did not move) gets
+// one error record, so the status page counts it; its lines are already
+// logged, so the record is marked as reported.
+void journal_failure(const Watcher* w, const IngestRun& run, std::uint64_t seq_before, std::uint64_t* reported) {
+  const ServerConf* c = w->conf;
+  if (lpicing::read_drop_state(c->store).last_seq != seq_before) return;
+  if (!lpicing::journal_ingest_failure(c->store, run.why, apr_time_sec(apr_time_now()))) return;
+  TermDeferred deferred;
+  std::uint64_t now_seq = lpicing::read_drop_state(c->store).last_seq;
+  if (now_seq == seq_before + 1 && *reported == seq_before) {
+    *reported = now_seq;
+    static_cast<void>(lpicing::write_reported_seq(c->store, *reported));
+  }
 }
 
 [[noreturn]] void watcher_main(Watcher* w) {
@@ -237,15 +288,19 @@ int run_ingest(const Watcher* w) {
   while (getppid() == w->parent) {
     try {
       report_outcomes(w, &reported);  // also those of an ingest a previous watcher started
-      if (apr_time_now() >= rest_until && lpicing::has_ready_bundle(c->incoming)) {
-        int code = run_ingest(w);
+      std::size_t waiting = publish_gauges(w);
+      if (apr_time_now() >= rest_until && waiting > 0) {
+        std::uint64_t seq_before = lpicing::read_drop_state(c->store).last_seq;
+        IngestRun run = run_ingest(w);
         report_outcomes(w, &reported);
-        if (code != 0 && code != 2) {
+        if (run.code != 0 && run.code != 2) {
+          journal_failure(w, run, seq_before, &reported);
           rest_until = apr_time_now() + apr_time_from_sec(kRestSeconds);
           ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
                        "LPI0309: drop directory %s: lpicing ingest failed (exit %d); next try in %d s", c->incoming,
-                       code, kRestSeconds);
+                       run.code, kRestSeconds);
         }
+        publish_gauges(w);
       }
     } catch (const std::exception& e) {
       ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server, "LPI0304: drop-directory watcher for %s: %s", c->incoming,

@@ -4,6 +4,7 @@
 #include "json_writer.h"
 
 #include <functional>
+#include <vector>
 
 #include "text.h"
 
@@ -39,7 +40,7 @@ int redirect_row(lpweb::CounterTable& table, std::string_view edge_host, int sta
   return table.row_for(key);
 }
 
-std::string status_json(const lpweb::CounterTable& table) {
+std::string status_json(const lpweb::CounterTable& table, const lpweb::BuildInfo& build) {
   lpweb::JsonWriter json;
   json.begin_object().key("redirects").begin_array();
   std::uint64_t total = 0;
@@ -48,11 +49,13 @@ std::string status_json(const lpweb::CounterTable& table) {
     json.begin_object().member("edge_host", host).member("status", status).member("count", count).end_object();
     total += count;
   });
-  json.end_array().member("total", total).end_object();
+  json.end_array().member("total", total);
+  write_build_info(json, build);
+  json.end_object();
   return json.finish();
 }
 
-std::string status_prometheus(const lpweb::CounterTable& table) {
+std::string status_prometheus(const lpweb::CounterTable& table, const lpweb::BuildInfo& build) {
   std::string out =
       "# HELP lpedge_redirects_total Requests to edge hosts redirected to production, by edge host and status.\n"
       "# TYPE lpedge_redirects_total counter\n";
@@ -62,7 +65,25 @@ std::string status_prometheus(const lpweb::CounterTable& table) {
     out.append(",status=\"").append(std::to_string(status)).append("\"} ");
     out.append(std::to_string(count)).append("\n");
   });
+  lpweb::append_build_info_prometheus(out, build);
   return out;
+}
+
+lpweb::StatusSection status_section(const lpweb::CounterTable& table) {
+  lpweb::StatusSection section;
+  section.title = "mod_lpedge redirects";
+  section.add("LPEdgeVersion", "lpweb version", lpweb::version());
+  std::uint64_t total = 0;
+  std::vector<lpweb::StatusSection::Row> rows;
+  for_each_row(table, [&](std::string_view host, int status, std::uint64_t count) {
+    std::string code = std::to_string(status);
+    rows.push_back({"LPEdgeRedirects_" + std::string(host) + "_" + code, std::string(host) + " (" + code + ")",
+                    std::to_string(count)});
+    total += count;
+  });
+  section.add("LPEdgeRedirectsTotal", "Redirects, all edge hosts", std::to_string(total));
+  section.rows.insert(section.rows.end(), rows.begin(), rows.end());
+  return section;
 }
 
 }  // namespace lpedge

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "counter_table.h"
+#include "status_section.h"
 
 namespace lpedge {
 
@@ -19,9 +20,14 @@ lpweb::CounterShape redirect_counter_shape();
 // the table is full or the host is longer than kMaxCountedHostBytes.
 int redirect_row(lpweb::CounterTable& table, std::string_view edge_host, int status);
 
-// The counters as JSON ({"redirects":[{"edge_host":..,"status":..,"count":..}],"total":N})
-// and as Prometheus text exposition format, rows in registration order.
-std::string status_json(const lpweb::CounterTable& table);
-std::string status_prometheus(const lpweb::CounterTable& table);
+// The counters as JSON ({"redirects":[{"edge_host":..,"status":..,"count":..}],"total":N,
+// "build":{..}}) and as Prometheus text exposition format (lpedge_redirects_total,
+// lpweb_build_info), rows in registration order.
+std::string status_json(const lpweb::CounterTable& table, const lpweb::BuildInfo& build);
+std::string status_prometheus(const lpweb::CounterTable& table, const lpweb::BuildInfo& build);
+
+// mod_status's section: the version, the total, then one row per (edge host,
+// status): LPEdgeRedirectsTotal, LPEdgeRedirects_HOST_STATUS.
+lpweb::StatusSection status_section(const lpweb::CounterTable& table);
 
 }  // namespace lpedge

@@ -159,20 +159,34 @@ bool is_ready_bundle_name(std::string_view name) {
          !ends_with(name, ".tmp");
 }
 
-bool has_ready_bundle(const std::string& incoming_dir) {
+std::size_t count_ready_bundles(const std::string& incoming_dir, std::size_t limit) {
   DIR* d = ::opendir(incoming_dir.c_str());
-  if (!d) return false;
-  bool found = false;
-  while (struct dirent* e = ::readdir(d)) {
+  if (!d) return 0;
+  std::size_t found = 0;
+  while (found < limit) {
+    struct dirent* e = ::readdir(d);
+    if (!e) break;
     struct stat st;
     if (is_ready_bundle_name(e->d_name) && ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode)) {
-      found = true;
-      break;
-    }
+        S_ISREG(st.st_mode))
+      ++found;
   }
   ::closedir(d);
   return found;
+}
+
+lpweb::Status journal_ingest_failure(const std::string& store_dir, const std::string& detail, std::int64_t now) {
+  try {
+    LockedStore store;
+    if (!store.open(store_dir, false, false)) return store_error("another writer holds the store lock");
+    std::vector<DropRecord> records(1);
+    records[0].result = DropResult::error;
+    records[0].detail = detail;
+    append_drop_records(store.store(), &records, now);
+    return {};
+  } catch (const std::exception& e) {
+    return store_error(e.what());
+  }
 }
 
 IngestReport ingest_incoming(const IngestOptions& options, const std::function<void(const std::string&)>& log) {

@@ -6,6 +6,7 @@
 // the store's drop journal (journal.h), where the watcher finds it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -21,9 +22,11 @@ inline constexpr std::size_t kDefaultIngestKeep = 5;
 // "rejected", not ending in ".part" or ".tmp" (copy as NAME.part, then
 // rename to NAME).
 bool is_ready_bundle_name(std::string_view name);
-// Whether `incoming_dir` holds a ready name that is a regular file (by
-// lstat: nothing is opened). One readdir: cheap enough for every tick.
-bool has_ready_bundle(const std::string& incoming_dir);
+// How many ready names of `incoming_dir` are regular files (by lstat:
+// nothing is opened), counting up to `limit`. One readdir: cheap enough for
+// every tick. 0 when the directory cannot be read.
+std::size_t count_ready_bundles(const std::string& incoming_dir, std::size_t limit = SIZE_MAX);
+inline bool has_ready_bundle(const std::string& incoming_dir) { return count_ready_bundles(incoming_dir, 1) > 0; }
 
 struct IngestOptions {
   std::string incoming_dir;
@@ -46,5 +49,11 @@ struct IngestReport {
 // link, a FIFO, another file) is skipped and left alone. A store error leaves
 // the bundle in place and stops. `log` gets one line per outcome.
 IngestReport ingest_incoming(const IngestOptions& options, const std::function<void(const std::string&)>& log);
+
+// Journals one `error` record for an ingest that ended without journaling
+// its outcome: killed over its time limit, or failed before it could take
+// the store lock (so the status page counts it too). Does not wait for the
+// lock. The error when the store cannot be locked or written.
+lpweb::Status journal_ingest_failure(const std::string& store_dir, const std::string& detail, std::int64_t now);
 
 }  // namespace lpicing

@@ -212,12 +212,12 @@ void lpedge_outputs(Input& in) {
     if (row >= 0) rows = table.rows_used();
     if (host.empty() || host.size() > lpedge::kMaxCountedHostBytes || status < 100 || status > 999) CHECK(row == -1);
   }
-  const nlohmann::json json = json_of(lpedge::status_json(table));
+  const nlohmann::json json = json_of(lpedge::status_json(table, lpweb::BuildInfo{"2.4.99"}));
   auto redirects = json.find("redirects");
   CHECK(redirects != json.end() && redirects->is_array() && redirects->size() == rows);
   auto total = json.find("total");
   CHECK(total != json.end() && total->is_number());
-  CHECK(valid_prometheus(lpedge::status_prometheus(table)));
+  CHECK(valid_prometheus(lpedge::status_prometheus(table, lpweb::BuildInfo{"2.4.99"})));
 }
 
 void lpicing_outputs(Input& in) {
@@ -241,12 +241,12 @@ void lpicing_outputs(Input& in) {
     std::uint64_t sum = 0;
     for (std::uint64_t n : counts.by_status) sum += n;
     CHECK(counts.total() == sum);
-    const nlohmann::json json = json_of(lpicing::status_json(report, counts));
+    const nlohmann::json json = json_of(lpicing::status_json(lpicing::StatusInputs{report, counts, lpicing::DropMetrics{}, lpweb::BuildInfo{"2.4.99"}}));
     auto requests = json.find("requests");
     CHECK(requests != json.end() && requests->is_object());
     for (int always : lpicing::kAlwaysReportedStatuses) CHECK(requests->contains(std::to_string(always)));
     CHECK(json.contains("requests_total") && json.contains("bytes_sent"));
-    CHECK(valid_prometheus(lpicing::status_prometheus(report, counts)));
+    CHECK(valid_prometheus(lpicing::status_prometheus(lpicing::StatusInputs{report, counts, lpicing::DropMetrics{}, lpweb::BuildInfo{"2.4.99"}})));
   }
 }
 

@@ -11,6 +11,13 @@
 namespace lpedge {
 namespace {
 
+const lpweb::BuildInfo kBuild{"2.4.99"};
+
+// The JSON's last member, for kBuild.
+std::string build_json() {
+  return std::string(", \"build\": {\"version\": \"") + lpweb::version() + "\", \"httpd\": \"2.4.99\"}";
+}
+
 // A registry in private memory and counters in `shared` (bytes of it).
 struct Table {
   explicit Table(void* shared = nullptr, std::size_t bytes = 0)
@@ -34,10 +41,10 @@ TEST(Counters, RegisterIncrementReport) {
   t.table.add(a, 0);
   t.table.add(b, 0);
   EXPECT_EQ(t.table.get(a, 0), 2u);
-  EXPECT_EQ(status_json(t.table),
+  EXPECT_EQ(status_json(t.table, kBuild),
             "{\"redirects\": [{\"edge_host\": \"edge.example.net\", \"status\": 301, \"count\": 2}, "
-            "{\"edge_host\": \"edge.example.net\", \"status\": 308, \"count\": 1}], \"total\": 3}\n");
-  EXPECT_NE(status_prometheus(t.table).find("lpedge_redirects_total{edge_host=\"edge.example.net\",status=\"308\"} 1\n"),
+            "{\"edge_host\": \"edge.example.net\", \"status\": 308, \"count\": 1}], \"total\": 3" + build_json() + "}\n");
+  EXPECT_NE(status_prometheus(t.table, kBuild).find("lpedge_redirects_total{edge_host=\"edge.example.net\",status=\"308\"} 1\n"),
             std::string::npos);
 }
 
@@ -48,13 +55,39 @@ TEST(Counters, OutputsStayValidUtf8AndEscapedForAnyHostBytes) {
   Table t;
   t.table.add(redirect_row(t.table, "a\xff\xc3(b\x01\x7f\"\\\nc", 301), 0);
   t.table.add(redirect_row(t.table, "\xc3\xa9.example", 302), 0);
-  EXPECT_EQ(status_json(t.table),
+  EXPECT_EQ(status_json(t.table, kBuild),
             "{\"redirects\": [{\"edge_host\": \"a\\ufffd\\ufffd(b\\u0001\\u007f\\\"\\\\\\u000ac\", \"status\": 301, \"count\": 1}, "
-            "{\"edge_host\": \"\xc3\xa9.example\", \"status\": 302, \"count\": 1}], \"total\": 2}\n");
-  std::string text = status_prometheus(t.table);
+            "{\"edge_host\": \"\xc3\xa9.example\", \"status\": 302, \"count\": 1}], \"total\": 2" + build_json() + "}\n");
+  std::string text = status_prometheus(t.table, kBuild);
   EXPECT_NE(text.find("{edge_host=\"a\xef\xbf\xbd\xef\xbf\xbd(b??\\\"\\\\\\nc\",status=\"301\"} 1\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("{edge_host=\"\xc3\xa9.example\",status=\"302\"} 1\n"), std::string::npos) << text;
+}
+
+TEST(Counters, PrometheusNamesTheBuild) {
+  Table t;
+  std::string text = status_prometheus(t.table, kBuild);
+  EXPECT_NE(text.find("# TYPE lpweb_build_info gauge\nlpweb_build_info{version=\"" + std::string(lpweb::version()) +
+                      "\",httpd=\"2.4.99\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
+// mod_status's section: the total, then a row per (edge host, status), every
+// key usable in ?auto's "KEY: VALUE" lines and every text escaped in HTML.
+TEST(Counters, StatusSectionHasTotalAndARowPerEdgeHostAndStatus) {
+  Table t;
+  t.table.add(redirect_row(t.table, "edge.example.net", 301), 0, 5);
+  t.table.add(redirect_row(t.table, "<b>.example", 308), 0, 2);
+  lpweb::StatusSection section = status_section(t.table);
+  std::string text = lpweb::status_section_auto(section);
+  EXPECT_NE(text.find("LPEdgeRedirectsTotal: 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("LPEdgeRedirects_edge.example.net_301: 5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("LPEdgeRedirects__b_.example_308: 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("LPEdgeVersion: " + std::string(lpweb::version()) + "\n"), std::string::npos) << text;
+  std::string html = lpweb::status_section_html(section);
+  EXPECT_NE(html.find("&lt;b&gt;.example (308)"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<b>"), std::string::npos) << html;
 }
 
 TEST(Counters, FullTableRefusesNewSlotsAndIgnoresBadIndices) {
@@ -71,10 +104,10 @@ TEST(Counters, FullTableRefusesNewSlotsAndIgnoresBadIndices) {
 
 TEST(Counters, EmptyOrMissingTableCountsNothing) {
   Table t;
-  EXPECT_EQ(status_json(t.table), "{\"redirects\": [], \"total\": 0}\n");
+  EXPECT_EQ(status_json(t.table, kBuild), "{\"redirects\": [], \"total\": 0" + build_json() + "}\n");
   lpweb::CounterTable none;
   EXPECT_EQ(redirect_row(none, "a.example", 301), -1);
-  EXPECT_EQ(status_json(none), "{\"redirects\": [], \"total\": 0}\n");
+  EXPECT_EQ(status_json(none, kBuild), "{\"redirects\": [], \"total\": 0" + build_json() + "}\n");
   // A shared region too short for the shape is never touched.
   std::vector<std::uint64_t> tiny(1);
   Table short_region(tiny.data(), sizeof tiny[0]);
@@ -114,7 +147,7 @@ TEST(Counters, GarbageInSharedMemoryOnlyChangesCounts) {
   std::fill(shared.begin(), shared.end(), 0xff);
   EXPECT_EQ(t.table.get(row, 0), ~std::uint64_t{0});
   EXPECT_EQ(redirect_row(t.table, "edge.example.net", 308), row);
-  EXPECT_NE(status_json(t.table).find("\"edge_host\": \"edge.example.net\", \"status\": 308"), std::string::npos);
+  EXPECT_NE(status_json(t.table, kBuild).find("\"edge_host\": \"edge.example.net\", \"status\": 308"), std::string::npos);
 }
 
 }  // namespace

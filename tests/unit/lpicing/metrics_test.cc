@@ -26,6 +26,36 @@ struct Table {
   lpweb::CounterTable table;
 };
 
+const lpweb::BuildInfo kBuild{"2.4.99"};
+
+std::string json_of(const StoreReport& report, const RequestCounts& counts, const DropMetrics& drop = {}) {
+  return status_json(StatusInputs{report, counts, drop, kBuild});
+}
+std::string prometheus_of(const StoreReport& report, const RequestCounts& counts, const DropMetrics& drop = {}) {
+  return status_prometheus(StatusInputs{report, counts, drop, kBuild});
+}
+
+// A drop directory that has seen one of each outcome, the last a rejection.
+DropMetrics busy_drop() {
+  DropMetrics drop;
+  drop.watched = true;
+  drop.pending = 2;
+  drop.watcher_seen = 1700009000;
+  auto at = [&](DropResult r) -> std::uint64_t& { return drop.journal.totals[static_cast<int>(r)]; };
+  at(DropResult::deployed) = 4;
+  at(DropResult::unchanged) = 1;
+  at(DropResult::rejected) = 2;
+  at(DropResult::set_aside) = 1;
+  at(DropResult::error) = 3;
+  at(DropResult::skipped) = 1;
+  at(DropResult::pruned) = 6;
+  drop.journal.last_success = 1700008000;
+  drop.journal.last_rejection = 1700008500;
+  drop.journal.last_rejected_bundle = "bad\"one.tar.gz";
+  drop.journal.last_rejection_reason = "entry \"x/../y\": not a relative path";
+  return drop;
+}
+
 StoreReport two_revisions() {
   StoreReport report;
   report.current = "101";
@@ -97,10 +127,10 @@ TEST(StatusJsonWithCounters, KeepsEveryStatusFieldAndAddsTheCounters) {
   counts.bytes_sent = 1234;
   StoreReport report = two_revisions();
   std::string plain = store_report_json(report);
-  std::string json = status_json(report, counts);
+  std::string json = json_of(report, counts);
   EXPECT_EQ(json.substr(0, plain.size() - 2), plain.substr(0, plain.size() - 2));
   EXPECT_NE(json.find(", \"requests\": {\"200\": 5, \"304\": 0, \"404\": 0, \"416\": 1}, \"requests_total\": 6, "
-                      "\"bytes_sent\": 1234}\n"),
+                      "\"bytes_sent\": 1234, \"drop\": "),
             std::string::npos)
       << json;
   auto v = nlohmann::json::parse(json, nullptr, false);
@@ -114,7 +144,7 @@ TEST(StatusPrometheus, FollowsTheTextFormat) {
   counts.by_status[200 - RequestCounts::kFirstStatus] = 3;
   counts.by_status[RequestCounts::kStatuses] = 2;  // other
   counts.bytes_sent = 77;
-  std::string text = status_prometheus(two_revisions(), counts);
+  std::string text = prometheus_of(two_revisions(), counts, busy_drop());
   EXPECT_NE(text.find("# TYPE lpicing_requests_total counter\n"), std::string::npos) << text;
   EXPECT_NE(text.find("lpicing_current_revision_info{revision=\"101\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("lpicing_revisions 2\n"), std::string::npos) << text;
@@ -125,8 +155,8 @@ TEST(StatusPrometheus, FollowsTheTextFormat) {
   EXPECT_NE(text.find("lpicing_sent_bytes_total 77\n"), std::string::npos) << text;
 
   // Every line is a comment (HELP or TYPE of the family that follows) or `name{labels} value`.
-  std::regex sample(R"(^(lpicing_[a-z_]+)(\{[a-z_]+="[^"\\]*"(,[a-z_]+="[^"\\]*")*\})? [0-9]+$)");
-  std::regex comment(R"(^# (HELP|TYPE) (lpicing_[a-z_]+) .+$)");
+  std::regex sample(R"(^((lpicing|lpweb)_[a-z_]+)(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? [0-9]+$)");
+  std::regex comment(R"(^# (HELP|TYPE) ((lpicing|lpweb)_[a-z_]+) .+$)");
   std::istringstream lines(text);
   std::string declared;
   int samples = 0;
@@ -146,9 +176,95 @@ TEST(StatusPrometheus, FollowsTheTextFormat) {
   EXPECT_GT(samples, 10);
 }
 
+TEST(StatusJsonWithCounters, CarriesTheDropDirectoryAndTheBuild) {
+  auto v = nlohmann::json::parse(json_of(two_revisions(), RequestCounts{}, busy_drop()), nullptr, false);
+  ASSERT_FALSE(v.is_discarded());
+  const auto& drop = v.at("drop");
+  EXPECT_EQ(drop.at("incoming_pending"), 2);
+  EXPECT_EQ(drop.at("watcher_seen"), 1700009000);
+  EXPECT_EQ(drop.at("ingest"), nlohmann::json::parse(R"({"deployed": 4, "unchanged": 1, "rejected": 3, "error": 3,
+                                                         "skipped": 1, "pruned": 6})"));
+  EXPECT_EQ(drop.at("last_success"), 1700008000);
+  EXPECT_EQ(drop.at("last_rejection"), 1700008500);
+  EXPECT_EQ(drop.at("last_rejected_bundle"), "bad\"one.tar.gz");
+  EXPECT_EQ(drop.at("last_rejection_reason"), "entry \"x/../y\": not a relative path");
+  EXPECT_EQ(v.at("build").at("version"), lpweb::version());
+  EXPECT_EQ(v.at("build").at("httpd"), "2.4.99");
+}
+
+TEST(StatusJsonWithCounters, WithoutADropDirectoryPendingAndTimesAreNull) {
+  auto v = nlohmann::json::parse(json_of(two_revisions(), RequestCounts{}), nullptr, false);
+  ASSERT_FALSE(v.is_discarded());
+  const auto& drop = v.at("drop");
+  EXPECT_TRUE(drop.at("incoming_pending").is_null());
+  EXPECT_TRUE(drop.at("watcher_seen").is_null());
+  EXPECT_TRUE(drop.at("last_success").is_null());
+  EXPECT_TRUE(drop.at("last_rejected_bundle").is_null());
+  EXPECT_EQ(drop.at("ingest").at("deployed"), 0);
+}
+
+TEST(StatusPrometheus, CarriesTheDropDirectoryAndTheBuild) {
+  std::string text = prometheus_of(two_revisions(), RequestCounts{}, busy_drop());
+  for (const char* line : {"lpicing_ingest_total{result=\"deployed\"} 4\n", "lpicing_ingest_total{result=\"unchanged\"} 1\n",
+                           "lpicing_ingest_total{result=\"rejected\"} 3\n", "lpicing_ingest_total{result=\"error\"} 3\n",
+                           "lpicing_ingest_total{result=\"skipped\"} 1\n", "lpicing_ingest_pruned_revisions_total 6\n",
+                           "lpicing_ingest_last_success_timestamp_seconds 1700008000\n",
+                           "lpicing_ingest_last_rejection_timestamp_seconds 1700008500\n",
+                           "lpicing_ingest_last_rejection_info{bundle=\"bad\\\"one.tar.gz\",reason=\"entry \\\"x/../y\\\": not a "
+                           "relative path\"} 1\n",
+                           "lpicing_incoming_pending 2\n", "lpicing_watcher_last_seen_timestamp_seconds 1700009000\n",
+                           "# TYPE lpweb_build_info gauge\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_NE(text.find("lpweb_build_info{version=\"" + std::string(lpweb::version()) + "\",httpd=\"2.4.99\"} 1\n"),
+            std::string::npos);
+}
+
+TEST(StatusPrometheus, WithoutADropDirectoryNoPendingGaugeAndNoRejectionSample) {
+  std::string text = prometheus_of(two_revisions(), RequestCounts{});
+  EXPECT_EQ(text.find("lpicing_incoming_pending"), std::string::npos) << text;
+  EXPECT_EQ(text.find("lpicing_ingest_last_rejection_info{"), std::string::npos) << text;
+  EXPECT_NE(text.find("lpicing_ingest_total{result=\"deployed\"} 0\n"), std::string::npos) << text;
+}
+
+// The gauges come from memory children share: a clock reading out of range is no time at all.
+TEST(DropGauges, ReadBackAndGarbageTimeIsNever) {
+  std::vector<unsigned char> registry(lpweb::CounterTable::registry_bytes(drop_gauge_shape()));
+  std::vector<std::uint64_t> cells(lpweb::CounterTable::counter_bytes(drop_gauge_shape()) / 8);
+  lpweb::CounterTable::init_registry(registry.data(), drop_gauge_shape());
+  lpweb::CounterTable table(registry.data(), cells.data(), cells.size() * 8);
+  int row = drop_row(table, "/srv/incoming");
+  ASSERT_GE(row, 0);
+  table.set(row, kPendingColumn, 3);
+  table.set(row, kWatcherSeenColumn, 1700000123);
+  DropMetrics m = drop_metrics(table, row, DropState{});
+  EXPECT_TRUE(m.watched);
+  EXPECT_EQ(m.pending, 3u);
+  EXPECT_EQ(m.watcher_seen, 1700000123);
+  table.set(row, kWatcherSeenColumn, ~std::uint64_t{0});
+  EXPECT_EQ(drop_metrics(table, row, DropState{}).watcher_seen, 0);
+  EXPECT_FALSE(drop_metrics(table, -1, DropState{}).watched);
+}
+
+TEST(StatusSection, NamesTheServerAndCarriesRevisionsRequestsAndDrops) {
+  RequestCounts counts;
+  counts.by_status[200 - RequestCounts::kFirstStatus] = 9;
+  DropMetrics drop = busy_drop();
+  lpweb::StatusSection section = status_section(StatusInputs{two_revisions(), counts, drop, kBuild}, "www.example.net");
+  std::string text = lpweb::status_section_auto(section);
+  for (const char* line : {"LPIcingServer: www.example.net\n", "LPIcingCurrentRevision: 101\n", "LPIcingRevisions: 2\n",
+                           "LPIcingRevisionList: 101 100\n", "LPIcingRequestsTotal: 9\n", "LPIcingRequests200: 9\n",
+                           "LPIcingIngestDeployed: 4\n", "LPIcingIngestRejected: 3\n", "LPIcingIngestError: 3\n",
+                           "LPIcingIncomingPending: 2\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_NE(text.find("LPIcingLastRejection: 2023-11-15T00:35:00Z bad\"one.tar.gz: entry"), std::string::npos) << text;
+  std::string html = lpweb::status_section_html(section);
+  EXPECT_NE(html.find("<h2>mod_lpicing store of www.example.net</h2>"), std::string::npos) << html;
+  EXPECT_NE(html.find("bad&quot;one.tar.gz"), std::string::npos) << html;
+}
+
 TEST(StatusPrometheus, NoCurrentRevisionMeansNoInfoSample) {
   StoreReport empty;
-  std::string text = status_prometheus(empty, RequestCounts{});
+  std::string text = prometheus_of(empty, RequestCounts{});
   EXPECT_EQ(text.find("lpicing_current_revision_info{"), std::string::npos) << text;
   EXPECT_NE(text.find("lpicing_revisions 0\n"), std::string::npos);
 }
