@@ -1,7 +1,7 @@
 // Shared memory that a child can write must never hurt the root parent
 // (the CVE-2019-0211 class): a child-side scribble of every lpweb segment,
-// then graceful restarts. The parent lives, the status pages answer, and
-// redirects and assets are still served.
+// then graceful restarts. The parent lives, the status pages (mod_status's
+// included) answer, and redirects and assets are still served.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -32,9 +32,13 @@ class SharedMemoryTest : public IcingSiteTest {
     site_->options.own_modules = {{"lpedge_module", LPWEB_MOD_LPEDGE},
                                   {"lpweb_scribble_module", LPWEB_MOD_SCRIBBLE}};
     site_->options.mpm_settings = "StartServers 2\nServerLimit 16\nThreadsPerChild 4\nMaxRequestWorkers 16";
-    start("LPEdgeRedirect edge.example.net example.net\n"
-          "LPEdgeExempt /lpedge-status /lpicing-status /scribble\n"
+    site_->options.httpd_modules = {"status"};
+    // The drop directory too: its watcher writes the gauges a child scribbles over.
+    start(site_->drop_config() +
+          "LPEdgeRedirect edge.example.net example.net\n"
+          "LPEdgeExempt /lpedge-status /lpicing-status /scribble /server-status\n"
           "<Location /lpedge-status>\n  SetHandler lpedge-status\n</Location>\n"
+          "<Location /server-status>\n  SetHandler server-status\n</Location>\n"
           "<Location /scribble>\n  SetHandler lpweb-scribble\n</Location>\n");
   }
 
@@ -55,7 +59,7 @@ class SharedMemoryTest : public IcingSiteTest {
               kJs + kJs)
         << when;
     for (const char* page : {"/lpicing-status", "/lpicing-status?format=prometheus", "/lpedge-status",
-                             "/lpedge-status?format=prometheus"}) {
+                             "/lpedge-status?format=prometheus", "/server-status", "/server-status?auto"}) {
       Response status = site_->get(page);
       EXPECT_EQ(status.status, 200) << when << ": " << page;
       EXPECT_FALSE(status.body.empty()) << when << ": " << page;
@@ -68,7 +72,8 @@ class SharedMemoryTest : public IcingSiteTest {
     ASSERT_EQ(r.status, 200);
     // Every segment must be found, or the test proves nothing.
     for (const char* key :
-         {"lpweb-shm:lpedge-counters", "lpweb-shm:lpicing-counters", "lpweb-shm:lpicing-compressors"})
+         {"lpweb-shm:lpedge-counters", "lpweb-shm:lpicing-counters", "lpweb-shm:lpicing-drop-gauges",
+          "lpweb-shm:lpicing-compressors"})
       EXPECT_NE(r.body.find(key), std::string::npos) << "segment " << key << " not found:\n" << r.body;
   }
 

@@ -21,7 +21,8 @@
 #include <http_protocol.h>
 
 static const char* const segment_keys[] = {
-    "lpweb-shm:lpedge-counters", "lpweb-shm:lpicing-counters", "lpweb-shm:lpicing-compressors", NULL};
+    "lpweb-shm:lpedge-counters", "lpweb-shm:lpicing-counters", "lpweb-shm:lpicing-drop-gauges",
+    "lpweb-shm:lpicing-compressors", NULL};
 
 static const char compressor_key[] = "lpweb-shm:lpicing-compressors";
 
