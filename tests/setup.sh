@@ -10,6 +10,8 @@ packages=(build-essential cmake pkg-config curl openssl xz-utils zstd file deboo
   libcurl4-openssl-dev libssl-dev libarchive-dev libzstd-dev libbrotli-dev zlib1g-dev
   libgtest-dev libgmock-dev wrk
   chromium chromium-driver nlohmann-json3-dev)
+# promtool checks both status pages' Prometheus text (tests/integration/status_test.cc).
+packages+=(prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
