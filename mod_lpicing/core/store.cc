@@ -272,8 +272,6 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
 
 // ---- The public operations ----
 
-int exit_code(const lpweb::Error& error) { return error.kind == lpweb::Error::Kind::rejected ? 2 : 3; }
-
 StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const DeployOptions& options) {
   return guarded([&] {
     LockedStore store;

@@ -32,8 +32,6 @@ struct StoreChange {
   std::vector<std::string> pruned;
 };
 using StoreResult = lpweb::Result<StoreChange>;
-// 2 for a rejected input, 3 for a store error: the lpicing tool's exit codes.
-int exit_code(const lpweb::Error& error);
 
 struct DeployOptions {
   BundleOptions bundle;
