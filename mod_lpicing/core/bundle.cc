@@ -71,6 +71,13 @@ class Reader {
   Status check_limits(const std::string& name, std::uint64_t extra, bool streaming);
   Status finish();
   int parent_dir_of(const std::string& name);
+  void report_progress() {
+    if (!options_.on_progress) return;
+    DeployProgress p;
+    p.entries = entries_;
+    p.bytes = total_bytes_;
+    options_.on_progress(p);
+  }
 
   const BundleOptions& options_;
   int files_dirfd_;
@@ -182,6 +189,7 @@ Status Reader::read_entry_data(const std::string& name, std::int64_t mtime, bool
         keep->append(buf.get(), un);
       }
       if (fd) write_all(fd.get(), buf.get(), un, what);
+      report_progress();
     }
     Sha256 digest = hasher_.finish();
     if (fd) {
@@ -231,6 +239,7 @@ Status Reader::run(int fd) {
                               " entries: " + archive_message(a));
     }
     ++entries_;
+    report_progress();
     const char* raw = archive_entry_pathname(e);
     if (!raw) raw = archive_entry_pathname_utf8(e);
     if (!raw) return rejected("entry " + std::to_string(entries_) + " has an unreadable name");

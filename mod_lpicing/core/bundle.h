@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,9 +35,26 @@ inline constexpr std::uint64_t kMaxSignatureFileBytes = 1024;
 // not the bundle's fault.
 using BundleError = lpweb::Error;
 
+// How far a deploy has come, for a progress display: while reading the
+// bundle, entries and uncompressed bytes so far; then, while precompressing,
+// files done of total.
+struct DeployProgress {
+  enum class Phase { reading, precompressing };
+  Phase phase = Phase::reading;
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::size_t done = 0;
+  std::size_t total = 0;
+};
+// Called after every entry and every 64 KiB read, and after every file
+// precompressed: often, so it must be cheap. Never called by two threads at
+// once. Unset, it costs one test per call site.
+using ProgressHook = std::function<void(const DeployProgress&)>;
+
 struct BundleOptions {
   BundleLimits limits;
   std::string trusted_key_pem;  // Ed25519 public key; empty: signatures are not required
+  ProgressHook on_progress;     // optional; also drives the deploy's precompression report
 };
 
 struct BundleFile {

@@ -131,6 +131,7 @@ void add_data(struct archive* a, const std::string& path, std::string_view data)
 lpweb::Status pack_bundle(const PackOptions& options) {
   if (!is_valid_revision_id(options.revision))
     return lpweb::rejected("revision id " + quote(options.revision) + " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  const bool to_fd = options.output_fd >= 0;
   std::string part = options.output + ".part";
   try {
     UniqueFd src = open_dir_at(AT_FDCWD, options.source_dir, "source directory " + quote(options.source_dir));
@@ -161,8 +162,14 @@ lpweb::Status pack_bundle(const PackOptions& options) {
     // Without this the gzip header would carry the packing time.
     archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
     check(a.get(), archive_write_set_format_pax_restricted(a.get()), "tar format");
-    ::unlink(part.c_str());
-    check(a.get(), archive_write_open_filename(a.get(), part.c_str()), quote(part));
+    if (to_fd) {
+      // No padding of the last block: after the gzip stream it would be trailing garbage.
+      check(a.get(), archive_write_set_bytes_in_last_block(a.get(), 1), "block size");
+      check(a.get(), archive_write_open_fd(a.get(), options.output_fd), "standard output");
+    } else {
+      ::unlink(part.c_str());
+      check(a.get(), archive_write_open_filename(a.get(), part.c_str()), quote(part));
+    }
     add_entry(a.get(), "REVISION", false, meta_mtime, revision_file.size());
     add_data(a.get(), "REVISION", revision_file);
     add_entry(a.get(), "SHA256SUMS", false, meta_mtime, sums.size());
@@ -191,8 +198,9 @@ lpweb::Status pack_bundle(const PackOptions& options) {
       }
       if (written != i.size) throw std::runtime_error(quote(i.path) + " changed while packing");
     }
-    check(a.get(), archive_write_close(a.get()), quote(part));
+    check(a.get(), archive_write_close(a.get()), to_fd ? "standard output" : quote(part));
     a.reset();
+    if (to_fd) return {};
     UniqueFd out(::open(part.c_str(), O_RDONLY | O_CLOEXEC));
     if (!out || ::fchmod(out.get(), 0644) != 0 || ::fsync(out.get()) != 0)
       throw SystemError("cannot flush " + quote(part), errno);
@@ -200,7 +208,7 @@ lpweb::Status pack_bundle(const PackOptions& options) {
       throw SystemError("cannot rename " + quote(part) + " to " + quote(options.output), errno);
     return {};
   } catch (const std::exception& e) {
-    ::unlink(part.c_str());
+    if (!to_fd) ::unlink(part.c_str());
     return lpweb::system_error(e.what());
   }
 }

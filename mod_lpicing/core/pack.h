@@ -13,6 +13,7 @@ struct PackOptions {
   std::string revision;
   std::string private_key_pem;  // empty: unsigned
   std::string output;           // written as OUTPUT.part, then renamed into place
+  int output_fd = -1;           // when >= 0, the bundle goes there instead (a pipe); `output` is unused
 };
 
 // Writes the bundle, or says in one line why not. Throws only std::bad_alloc.

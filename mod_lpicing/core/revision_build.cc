@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -100,7 +101,7 @@ void precompress_entry(int filesfd, EntryPlan& plan) {
 
 // Builds the INDEX entries, writing deploy-time variants, brotli 11 on every core.
 // Throws SystemError or std::runtime_error naming the file.
-std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle) {
+std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle, const ProgressHook& on_progress) {
   std::set<std::string> taken;  // every name in files/: a variant must not collide
   std::map<std::string, const BundleFile*> by_path;
   for (const BundleFile& f : bundle.files) {
@@ -137,10 +138,21 @@ std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle) {
     plans.push_back(std::move(plan));
   }
 
+  // The hook runs under a lock, so whoever displays progress needs no locking of its own.
+  std::mutex progress_mutex;
+  DeployProgress progress;
+  progress.phase = DeployProgress::Phase::precompressing;
+  progress.total = to_compress.size();
+  if (on_progress && progress.total) on_progress(progress);
   // Each file's variants depend only on its bytes, so the output is the same whatever
   // the thread count or order.
-  run_parallel(to_compress.size(), precompress_thread_count(),
-               [&](std::size_t i) { precompress_entry(filesfd, plans[to_compress[i]]); });
+  run_parallel(to_compress.size(), precompress_thread_count(), [&](std::size_t i) {
+    precompress_entry(filesfd, plans[to_compress[i]]);
+    if (!on_progress) return;
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    ++progress.done;
+    on_progress(progress);
+  });
 
   std::vector<IndexEntry> entries;
   entries.reserve(plans.size());

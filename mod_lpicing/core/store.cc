@@ -70,6 +70,27 @@ void finish_flip(int storefd) {
   if (rc != 0 && errno != ENOENT) throw SystemError("cannot finish an interrupted activation", errno);
 }
 
+// What prune_locked would remove, read without the lock and changing nothing
+// (not even a dead writer's leftovers). The pins are those the real prune
+// would see once LockedStore::open had finished an interrupted change.
+std::vector<std::string> prune_preview(const std::string& store_dir, std::size_t keep, std::int64_t now) {
+  UniqueFd storefd = open_dir_at(AT_FDCWD, store_dir, "store " + quote(store_dir));
+  StoreReport report = read_store_report(store_dir);
+  if (report.listing_failed) throw std::runtime_error("cannot list revisions: " + report.errors[0].why);
+  std::string current = read_revision_link_at(storefd.get(), store_dir, kCurrent);
+  std::string previous = read_revision_link_at(storefd.get(), store_dir, kPrevious);
+  std::string pending = read_revision_link_at(storefd.get(), store_dir, kPreviousPending);
+  if (!pending.empty() && pending != current) previous = pending;  // finish_flip
+  std::string activating = read_revision_link_at(storefd.get(), store_dir, kActivating);
+  bool present = false;
+  for (const RevisionInfo& r : retention_input(report)) present = present || r.revision == activating;
+  if (!activating.empty() && present && activating != current) {  // clean_leftovers activates it
+    previous = current;
+    current = activating;
+  }
+  return revisions_to_prune(retention_input(report), keep, current, previous, now);
+}
+
 template <typename F>
 StoreResult guarded(F&& f) {
   try {
@@ -132,7 +153,8 @@ StoreResult activate_locked(LockedStore& store, const std::string& revision, con
   if (!is_valid_revision_id(revision) || !revision_exists(store.revisions(), revision))
     return lpweb::rejected("revision " + quote(revision) + " is not in the store");
   std::string old = read_revision_link_at(store.store(), store.dir(), kCurrent);
-  if (old == revision) return result;
+  result.unchanged = old == revision;
+  if (result.unchanged) return result;
   // previous.pending records the revision being replaced before current
   // flips, so a kill at any point loses neither pin (invariant 5); the next
   // writer finishes the job (finish_flip).
@@ -205,7 +227,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
                                         "revision id");
     result.unchanged = true;
   } else {
-    std::vector<IndexEntry> entries = build_entries(files.get(), bundle);
+    std::vector<IndexEntry> entries = build_entries(files.get(), bundle, options.bundle.on_progress);
     IndexHeader header;
     header.revision = rev;
     header.deployed = clock_now(options.now);
@@ -250,8 +272,6 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
 
 // ---- The public operations ----
 
-int exit_code(const lpweb::Error& error) { return error.kind == lpweb::Error::Kind::rejected ? 2 : 3; }
-
 StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const DeployOptions& options) {
   return guarded([&] {
     LockedStore store;
@@ -277,8 +297,13 @@ StoreResult activate_revision(const std::string& store_dir, const std::string& r
 }
 
 StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int64_t now,
-                        const StepHook& on_step) {
+                        const StepHook& on_step, PruneMode mode) {
   return guarded([&] {
+    if (mode == PruneMode::dry_run) {
+      StoreChange r;
+      r.pruned = prune_preview(store_dir, keep, clock_now(now));
+      return StoreResult(std::move(r));
+    }
     LockedStore store;
     store.open(store_dir, false, true);
     StoreChange r;

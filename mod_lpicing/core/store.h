@@ -28,12 +28,10 @@ inline constexpr std::int64_t kPruneGraceSeconds = 3600;
 // system ("store error: ...").
 struct StoreChange {
   std::string revision;    // deploy: the revision id; activate: the revision made current
-  bool unchanged = false;  // deploy: the identical revision was already in the store
+  bool unchanged = false;  // deploy: the identical revision was already in the store; activate: it was current
   std::vector<std::string> pruned;
 };
 using StoreResult = lpweb::Result<StoreChange>;
-// 2 for a rejected input, 3 for a store error: the lpicing tool's exit codes.
-int exit_code(const lpweb::Error& error);
 
 struct DeployOptions {
   BundleOptions bundle;
@@ -57,10 +55,12 @@ StoreResult deploy_bundle(const std::string& store_dir, int bundle_fd, const Dep
 // the revision is not in the store.
 StoreResult activate_revision(const std::string& store_dir, const std::string& revision,
                               const StepHook& on_step = {});
+enum class PruneMode { remove, dry_run };
 // Removes revisions beyond the `keep` newest, never current, previous or one deployed
-// within kPruneGraceSeconds of `now` (0: the real clock).
+// within kPruneGraceSeconds of `now` (0: the real clock). `pruned` names them.
+// A dry run takes no lock and changes nothing: `pruned` names what would go.
 StoreResult prune_store(const std::string& store_dir, std::size_t keep, std::int64_t now = 0,
-                        const StepHook& on_step = {});
+                        const StepHook& on_step = {}, PruneMode mode = PruneMode::remove);
 
 // A revision as the retention rule sees it.
 struct RevisionInfo {

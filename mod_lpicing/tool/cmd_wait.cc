@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -38,38 +39,37 @@ int cmd_wait(const Args& args) {
   constexpr long kRequestTimeoutMs = 2000;
   constexpr long kMinRequestTimeoutMs = 250;
 
-  for (auto& [k, v] : args.values)
-    if (k != "--rev" && k != "--timeout") return usage("option " + k + " does not apply to wait");
-  for (auto& f : args.flags)
-    if (f != "--json" && f != "--current") return usage("option " + f + " does not apply to wait");
-  auto rev_it = args.values.find("--rev");
-  if (rev_it == args.values.end()) return usage("wait needs --rev REV");
-  const std::string& rev = rev_it->second;
+  Output out(args);
+  if (auto problem = check_arguments(args, 1, SIZE_MAX, "lpicing-status URL", {Opt::rev})) return out.usage(*problem);
+  const std::string& rev = args.value(Opt::rev);
   if (!lpicing::is_valid_revision_id(rev))
-    return usage("revision id " + lpicing::quote(rev) + " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+    return out.usage("revision id " + lpicing::quote(rev) + " does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
   double timeout = 300;
-  if (auto t = args.values.find("--timeout"); t != args.values.end()) {
+  if (args.has(Opt::timeout)) {
+    const std::string& t = args.value(Opt::timeout);
     char* end = nullptr;
-    timeout = strtod(t->second.c_str(), &end);
-    if (t->second.empty() || *end || !(timeout >= 0) || timeout > 7 * 86400)
-      return usage("--timeout needs a number of seconds from 0 to 604800");
+    timeout = strtod(t.c_str(), &end);
+    if (t.empty() || *end || !(timeout >= 0) || timeout > 7 * 86400)
+      return out.usage("--timeout needs a number of seconds from 0 to 604800");
   }
-  if (args.positional.empty()) return usage("wait needs at least one lpicing-status URL");
   for (const std::string& url : args.positional)
     if (!is_http_url(url))
-      return usage("status URL " + lpicing::quote(url) + " is not an http:// or https:// URL");
-  const bool require_current = args.flags.count("--current") > 0;
-  const bool json = args.flags.count("--json") > 0;
+      return out.usage("status URL " + lpicing::quote(url) + " is not an http:// or https:// URL");
+  const bool require_current = args.has(Opt::current);
+  const bool json = args.json();
+  // Progress lines: not with --quiet.
+  const bool chatty = !args.quiet();
   const std::size_t n = args.positional.size();
 
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fail(3, "cannot initialise libcurl");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return out.fail(kExitStoreError, "cannot initialise libcurl");
   std::vector<GateServerResult> servers(n);
   for (std::size_t i = 0; i < n; ++i) servers[i].url = args.positional[i];
   std::size_t ready = 0;
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
   auto seconds_since_start = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  fprintf(stderr, "lpicing: waiting up to %g s for revision %s %s on %zu server%s\n", timeout, rev.c_str(),
+  if (chatty)
+    fprintf(stderr, "lpicing: waiting up to %g s for revision %s %s on %zu server%s\n", timeout, rev.c_str(),
           require_current ? "to be current" : "to be present", n, n == 1 ? "" : "s");
   {
     StatusPoller poller(args.positional);
@@ -93,9 +93,10 @@ int cmd_wait(const Args& args) {
         if (s.last.state == lpicing::GateState::ready) {
           s.ready_after = seconds_since_start();
           ++ready;
-          fprintf(stderr, "lpicing: %s ready: %s (%zu of %zu ready, %.1f s)\n", s.url.c_str(),
+          if (chatty)
+            fprintf(stderr, "lpicing: %s ready: %s (%zu of %zu ready, %.1f s)\n", s.url.c_str(),
                   s.last.reason.c_str(), ready, n, s.ready_after);
-        } else if (changed) {
+        } else if (chatty && (changed || out.verbose())) {
           fprintf(stderr, "lpicing: %s not ready: %s\n", s.url.c_str(), s.last.reason.c_str());
         }
       }
@@ -107,9 +108,10 @@ int cmd_wait(const Args& args) {
   const double elapsed = seconds_since_start();
   if (json) printf("%s", gate_result_json(rev, require_current, ready == n, elapsed, servers).c_str());
   if (ready == n) {
-    fprintf(stderr, "lpicing: revision %s is %s on all %zu server%s (%.1f s)\n", rev.c_str(),
+    if (chatty)
+      fprintf(stderr, "lpicing: revision %s is %s on all %zu server%s (%.1f s)\n", rev.c_str(),
             require_current ? "current" : "present", n, n == 1 ? "" : "s", elapsed);
-    return 0;
+    return kExitOk;
   }
   std::string lacking;
   for (const auto& s : servers) {
@@ -117,9 +119,11 @@ int cmd_wait(const Args& args) {
     fprintf(stderr, "lpicing: %s lacks revision %s: %s\n", s.url.c_str(), rev.c_str(), s.last.reason.c_str());
     lacking += (lacking.empty() ? "" : ", ") + s.url;
   }
-  return fail(kExitNotReady, "timed out after " + std::to_string(static_cast<long>(timeout + 0.5)) + " s: " +
-                                 std::to_string(n - ready) + " of " + std::to_string(n) + " servers lack revision " +
-                                 rev + (require_current ? " as current" : "") + ": " + lacking);
+  // Not out.fail: --json has printed the result, timed out or not.
+  fprintf(stderr, "lpicing: timed out after %ld s: %zu of %zu servers lack revision %s%s: %s\n",
+          static_cast<long>(timeout + 0.5), n - ready, n, rev.c_str(), require_current ? " as current" : "",
+          lacking.c_str());
+  return kExitNotReady;
 }
 
 }  // namespace lpicing_tool

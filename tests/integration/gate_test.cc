@@ -269,7 +269,7 @@ TEST(GateUsage, BadArgumentsExit64WithAUsageLine) {
            {"wait", "--rev", "1", "--store", "/tmp", "http://127.0.0.1:1/lpicing-status"}}) {
     CommandResult r = run_tool(args, kToolDeadline);
     EXPECT_EQ(r.exit_code, 64) << args.back() << ": " << r.err;
-    EXPECT_NE(r.err.find("usage: lpicing"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("\nTry 'lpicing wait --help' for more information.\n"), std::string::npos) << r.err;
   }
 }
 

@@ -391,7 +391,6 @@ TEST_F(StoreTest, ActivateOfUnknownRevisionIsRejectedAndChangesNothing) {
   auto before = lpicing_test::snapshot(store_);
   StoreResult r = activate_revision(store_, "nope");
   EXPECT_EQ(outcome(r), Outcome::rejected);
-  EXPECT_EQ(exit_code(r.error()), 2);
   EXPECT_EQ(outcome(activate_revision(store_, "../x")), Outcome::rejected);
   EXPECT_EQ(lpicing_test::snapshot(store_), before);
 }
@@ -405,7 +404,6 @@ TEST_F(StoreTest, FailureAtAnyDeployStepLeavesTheStoreUnchanged) {
     };
     StoreResult r = deploy(good(), o);
     EXPECT_EQ(outcome(r), Outcome::store_error) << fail_at;
-    EXPECT_EQ(exit_code(r.error()), 3);
     EXPECT_EQ(lpicing_test::snapshot(store_), before) << fail_at;
   }
 }

@@ -1,6 +1,7 @@
 // Every bundle rejection class through the real lpicing binary: deploy and verify exit 2
 // with one stderr line naming the entry and the reason, and a store holding a current
-// revision is left byte-identical with no staging behind. Also the usage errors (exit 64).
+// revision is left byte-identical with no staging behind. Also the usage errors (exit 64;
+// more of them in cli_test.cc).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -288,7 +289,7 @@ TEST_P(ToolUsageTest, Exits64WithProblemAndUsageLine) {
   const UsageCase& c = GetParam();
   ToolRun r = run_tool(c.args);
   EXPECT_EQ(r.exit_code, 64) << r.err;
-  EXPECT_EQ(r.err.rfind("lpicing: " + c.problem + "\nusage: lpicing ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("lpicing: " + c.problem + "\nTry 'lpicing ", 0), 0u) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
@@ -296,7 +297,7 @@ INSTANTIATE_TEST_SUITE_P(
     Errors, ToolUsageTest,
     ::testing::Values(UsageCase{"NoArguments", {}, "no command given"},
                       UsageCase{"UnknownVerb", {"frobnicate"}, "unknown command \"frobnicate\""},
-                      UsageCase{"DeployWithoutStore", {"deploy", "bundle.tar"}, "deploy needs --store"}),
+                      UsageCase{"DeployWithoutStore", {"deploy", "bundle.tar"}, "deploy needs --store=DIR"}),
     [](const ::testing::TestParamInfo<UsageCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST_F(ToolTest, UsageErrorsExit64WithAUsageLine) {
   ToolRun r = run_tool({"deploy", tmp_ / "good.tar.gz"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_NE(r.err.find("deploy needs --store"), std::string::npos);
-  EXPECT_NE(r.err.find("usage: lpicing"), std::string::npos);
+  EXPECT_NE(r.err.find("Try 'lpicing deploy --help' for more information."), std::string::npos) << r.err;
   EXPECT_EQ(run_tool({"frobnicate"}).exit_code, 64);
   EXPECT_EQ(run_tool({"prune", "--store", "x", "--keep", "zero"}).exit_code, 64);
   EXPECT_EQ(run_tool({}).exit_code, 64);
@@ -40,7 +40,7 @@ TEST_F(ToolTest, UsageErrorsExit64WithAUsageLine) {
 TEST_F(ToolTest, HelpExitsZero) {
   ToolRun r = run_tool({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("lpicing pack SRC-DIR"), std::string::npos);
+  EXPECT_NE(r.out.find("Usage: lpicing pack "), std::string::npos) << r.out;
 }
 
 TEST_F(ToolTest, VerifyRejectsWithOneLineNamingEntryAndReason) {
