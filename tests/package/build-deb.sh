@@ -113,12 +113,18 @@ done
 step "lintian --pedantic on $changes"
 t0=$SECONDS
 lint_rc=0
-as_builder lintian --pedantic --display-info --show-overrides --color never "../$changes" \
-  >"$pkg/lintian.txt" 2>&1 || lint_rc=$?
-{ echo "--- lintian --pedantic --display-info --show-overrides $changes"
-  cat "$pkg/lintian.txt"
-  echo "--- end of lintian (exit $lint_rc, $(( SECONDS - t0 )) s)"; } >&2
-if grep -Eq '^[EW]: ' "$pkg/lintian.txt"; then fail "lintian reports errors or warnings (above; $pkg/lintian.txt)"; fi
+lint_args=(--pedantic --display-info --show-overrides --color never)
+as_builder lintian "${lint_args[@]}" "../$changes" >"$work/lintian.out" 2>&1 || lint_rc=$?
+version=$(as_builder lintian --print-version 2>/dev/null || echo "?")
+count() { grep -c "^$1: " "$work/lintian.out" || true; }
+# The report to paste: the command, lintian's whole output, a count of its tags.
+{ echo "\$ lintian ${lint_args[*]} $changes    # lintian $version, in a clean Debian 12 root"
+  cat "$work/lintian.out"
+  echo "# exit $lint_rc; E: $(count E), W: $(count W), I: $(count I), P: $(count P), O: $(count O)" \
+       "($(as_builder sh -c 'cd /build && ls *.deb' | tr '\n' ' '))"
+} >"$pkg/lintian.txt"
+{ echo "--- lintian ($(( SECONDS - t0 )) s), also in $pkg/lintian.txt"; cat "$pkg/lintian.txt"; echo "--- end of lintian"; } >&2
+if grep -Eq '^[EW]: ' "$work/lintian.out"; then fail "lintian reports errors or warnings (above; $pkg/lintian.txt)"; fi
 [ "$lint_rc" -eq 0 ] || fail "lintian exited $lint_rc (above)"
 
 rm -rf "$pkg/debs"
