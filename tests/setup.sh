@@ -9,7 +9,7 @@ packages=(build-essential cmake pkg-config curl openssl xz-utils zstd file deboo
   apache2 apache2-dev libapr1-dev libaprutil1-dev
   libcurl4-openssl-dev libssl-dev libarchive-dev libzstd-dev libbrotli-dev zlib1g-dev
   libgtest-dev libgmock-dev wrk
-  chromium chromium-driver nlohmann-json3-dev)
+  chromium chromium-driver nlohmann-json3-dev help2man bash-completion)
 # promtool checks both status pages' Prometheus text (tests/integration/status_test.cc).
 packages+=(prometheus)
 missing=()

@@ -1,36 +1,41 @@
 #!/usr/bin/env bash
-# Installs lpweb_<version>_amd64.deb with apt into a clean Debian 12 root (debootstrap,
-# cached as BUILD_DIR/cache/bookworm-rootfs.tar) and checks, inside that chroot:
-#   apt pulls in httpd through the package's dependencies; the conffiles are registered;
-#   `a2enmod lpedge lpicing` works; `apache2ctl -M` lists both modules; `apache2ctl -t`
-#   passes; httpd started from the Debian layout on a free loopback port answers an
-#   edge redirect with the exact Location and deploys a bundle dropped into its incoming
-#   directory with the packaged /usr/bin/lpicing (the module's compiled-in default);
-#   `apt-get remove` disables the modules so httpd's config still parses; purge removes
-#   the conffiles.
+# Installs the three Debian packages (libapache2-mod-lpedge, libapache2-mod-lpicing,
+# lpicing; built from debian/ by tests/package/build-deb.sh, lintian-clean) with apt
+# into a clean Debian 12 root (debootstrap, cached as BUILD_DIR/cache/bookworm-rootfs.tar)
+# and checks, inside that chroot:
+#   apt pulls in httpd through the packages' dependencies; each module package owns its
+#   .load/.conf as conffiles; the postinst enabled both modules (a2query, no a2enmod);
+#   `apache2ctl -M` lists them and `-t` passes; the deploy user lpicing and
+#   /var/lib/lpicing/{store,incoming} with their owners and modes; `man lpicing`; the
+#   bash completion (`bash -n`, and `lpicing de<TAB>` gives deploy); httpd started from
+#   the Debian layout on a free loopback port answers an edge redirect with the exact
+#   Location and deploys a bundle dropped into its incoming directory with the packaged
+#   /usr/bin/lpicing (the module's compiled-in default);
+#   `apt-get remove` disables the modules (a2query: by maintainer script) so httpd's
+#   config still parses, keeps the conffiles and the deployed bundle;
+#   `apt-get purge` forgets the modules (a2query: not found), removes the conffiles,
+#   the statoverrides and /var/lib/lpicing, and keeps the system user lpicing.
 # Usage (as root): tests/package/test-deb.sh [BUILD_DIR]   (default $LPWEB_BUILD_DIR or build/)
-# $LPWEB_CACHE_DIR overrides the cache (default BUILD_DIR/cache); $LPWEB_DEB uses a
-# ready .deb instead of building one (tests/package/build-deb.sh).
+# $LPWEB_CACHE_DIR overrides the cache (default BUILD_DIR/cache); $LPWEB_DEB_DIR uses a
+# directory of ready .debs instead of building them (tests/package/build-deb.sh).
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 build=${1:-${LPWEB_BUILD_DIR:-$root/build}}
 mkdir -p "$build"
-build=$(cd "$build" && pwd)
+build=$(cd "$build" && pwd -P)
 cache=${LPWEB_CACHE_DIR:-$build/cache}
 started=$SECONDS
 
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
 step() { echo "test-deb: [$(( SECONDS - started ))s] $*"; }
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, chroot, apt inside the chroot)"
-for c in curl cmake cpack dpkg-shlibdeps file; do
-  command -v "$c" >/dev/null || fail "$c is missing (tests/setup.sh installs it)"
-done
-# build-deb.sh builds from source here: the build's one dependency that is not a command.
-dpkg-query -W -f='${Status}' nlohmann-json3-dev 2>/dev/null | grep -q "ok installed" ||
-  fail "nlohmann-json3-dev is missing (tests/setup.sh installs it)"
+command -v curl >/dev/null || fail "curl is missing (tests/setup.sh installs it)"
+# shellcheck source=tests/package/chroot.sh
+. "$root/tests/package/chroot.sh"
+packages=(libapache2-mod-lpedge libapache2-mod-lpicing lpicing)
 
-deb=$("$root/tests/package/build-deb.sh" "$build") || fail "no package"
-step "package $(basename "$deb") ($(( SECONDS - started )) s)"
+debs=$(LPWEB_CACHE_DIR=$cache "$root/tests/package/build-deb.sh" "$build") || fail "no packages"
+step "packages in $debs ($(( SECONDS - started )) s)"
 tarball=$("$root/tests/package/rootfs.sh" "$cache") || fail "no root filesystem"
 
 work=$(mktemp -d "$build/package-test.XXXXXX")
@@ -46,74 +51,87 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   fi
   # Anything else still running inside this test's own root (started by this script).
-  local p
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$chroot_dir" ] && kill -9 "${p#/proc/}" 2>/dev/null
-  done
-  true
-  if mountpoint -q "$chroot_dir/proc" 2>/dev/null; then umount -l "$chroot_dir/proc"; fi
+  chroot_cleanup "$chroot_dir"
   if [ -n "${LPWEB_KEEP_TEST_DIRS:-}" ]; then echo "test-deb: kept $work"; return; fi
   # --one-file-system: never follow a mount that is still there into the host.
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$chroot_dir"
-tar -C "$chroot_dir" -xf "$tarball"
-cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
-# Packages must not start services in the chroot (apache2's postinst would).
-printf '#!/bin/sh\nexit 101\n' >"$chroot_dir/usr/sbin/policy-rc.d"
-chmod 755 "$chroot_dir/usr/sbin/policy-rc.d"
-# dpkg fsyncs every file it unpacks; this throwaway root needs none of that.
-echo force-unsafe-io >"$chroot_dir/etc/dpkg/dpkg.cfg.d/lpweb-test-unsafe-io"
-mount -t proc proc "$chroot_dir/proc"
+chroot_make "$chroot_dir" "$tarball"
 # Downloaded packages are kept between runs (apt checks them against the index).
-mkdir -p "$cache/debs"
-cp "$cache"/debs/*.deb "$chroot_dir/var/cache/apt/archives/" 2>/dev/null || true
-install -m 644 "$deb" "$chroot_dir/tmp/lpweb.deb"
+chroot_cache_load "$chroot_dir" "$cache/debs"
+mkdir -p "$chroot_dir/tmp/debs"
+install_args=()
+for p in "${packages[@]}"; do
+  f=$(cd "$debs" && ls "${p}"_*.deb)
+  install -m 644 "$debs/$f" "$chroot_dir/tmp/debs/$f"
+  install_args+=("/tmp/debs/$f")
+done
 
-in_root() {
-  chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C \
-    DEBIAN_FRONTEND=noninteractive "$@"
-}
+in_root() { chroot_run "$chroot_dir" "$@"; }
 log=$work/apt.log
 apt_in_root() {
   in_root apt-get -q -o Dpkg::Use-Pty=0 "$@" >>"$log" 2>&1 ||
     { tail -n 30 "$log" >&2; fail "apt-get $* in the chroot"; }
 }
+# a2query exit codes: 0 enabled, 1 not found, 32 disabled by the admin, 33 disabled
+# by a maintainer script.
+a2query_rc() { local rc=0; in_root a2query -q -m "$1" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
-step "apt-get install /tmp/lpweb.deb in a clean bookworm root"
+step "apt-get install the three packages (and man-db, bash-completion) in a clean bookworm root"
 apt_in_root update
-apt_in_root install -y /tmp/lpweb.deb
-# The downloads, for the next run (autoclean drops what the archive no longer has).
-in_root apt-get -q autoclean >/dev/null 2>&1 || true
-rm -f "$cache"/debs/*.deb
-cp "$chroot_dir"/var/cache/apt/archives/*.deb "$cache/debs/" 2>/dev/null || true
-for p in lpweb apache2 apache2-bin; do
+apt_in_root install -y "${install_args[@]}" man-db bash-completion
+chroot_cache_save "$chroot_dir" "$cache/debs"
+for p in "${packages[@]}" apache2 apache2-bin; do
   st=$(in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$st" = "install ok installed" ] ||
-    fail "$p is not installed after apt-get install lpweb.deb"
+    fail "$p is not installed after apt-get install of the three packages"
 done
 for f in /usr/lib/apache2/modules/mod_lpedge.so /usr/lib/apache2/modules/mod_lpicing.so \
          /usr/bin/lpicing; do
   [ -f "$chroot_dir$f" ] || fail "$f missing after install"
 done
-conffiles=$(in_root dpkg-query -W -f='${Conffiles}\n' lpweb)
-for f in lpedge.load lpedge.conf lpicing.load lpicing.conf; do
-  grep -q " /etc/apache2/mods-available/$f " <<<"$conffiles" || fail "$f is not a conffile"
+for m in lpedge lpicing; do
+  conffiles=$(in_root dpkg-query -W -f='${Conffiles}\n' "libapache2-mod-$m")
+  for f in "$m.load" "$m.conf"; do
+    grep -q " /etc/apache2/mods-available/$f " <<<"$conffiles" ||
+      fail "$f is not a conffile of libapache2-mod-$m"
+  done
 done
 libs=$(in_root ldd /usr/bin/lpicing 2>&1 || true)
 if grep -q "not found" <<<"$libs"; then
   fail "lpicing misses a shared library: $(grep "not found" <<<"$libs")"
 fi
 
-step "a2enmod lpedge lpicing; apache2ctl -M and -t"
-in_root a2enmod lpedge lpicing >>"$log" 2>&1 || { tail -n 5 "$log" >&2; fail "a2enmod lpedge lpicing"; }
+step "the postinst enabled both modules; apache2ctl -M and -t"
+for m in lpedge lpicing; do
+  rc=$(a2query_rc "$m")
+  [ "$rc" = 0 ] || fail "a2query -m $m exits $rc after install: the postinst did not enable it"
+done
 modules=$(in_root apache2ctl -M 2>&1) || { echo "$modules" >&2; fail "apache2ctl -M"; }
 for m in lpedge_module lpicing_module mime_module; do
   grep -q " $m " <<<"$modules" || { echo "$modules" >&2; fail "apache2ctl -M does not list $m"; }
 done
 out=$(in_root apache2ctl -t 2>&1) || { echo "$out" >&2; fail "apache2ctl -t"; }
+
+step "man lpicing; bash completion"
+page=$(in_root env MANPAGER=cat MANWIDTH=80 man lpicing 2>&1) || { echo "$page" >&2; fail "man lpicing"; }
+grep -q "pack, verify and deploy mod_lpicing asset bundles" <<<"$page" ||
+  { echo "$page" | head -n 20 >&2; fail "man lpicing: not the lpicing page"; }
+comp=/usr/share/bash-completion/completions/lpicing
+[ -f "$chroot_dir$comp" ] || fail "$comp missing"
+in_root bash -n "$comp" || fail "bash -n $comp"
+# bash-completion's own loader finds the file by the command's name, as on <TAB>.
+got=$(in_root bash -c '
+  . /usr/share/bash-completion/bash_completion
+  _completion_loader lpicing
+  func=$(complete -p lpicing | sed -n "s/.* -F \([^ ]*\) .*/\1/p")
+  [ -n "$func" ] || exit 3
+  COMP_WORDS=(lpicing de); COMP_CWORD=1; COMP_LINE="lpicing de"; COMP_POINT=${#COMP_LINE}
+  "$func" lpicing de lpicing
+  printf "%s\n" "${COMPREPLY[@]}"' 2>&1) || { echo "$got" >&2; fail "bash completion of lpicing"; }
+[ "$got" = deploy ] || { echo "$got" >&2; fail "lpicing de<TAB> gives '$got', want deploy"; }
 
 # A port below the kernel's ephemeral range (outgoing connections' source ports live
 # there), not listening now; if another process binds it first, start again elsewhere.
@@ -210,15 +228,29 @@ in_root sh -c '. /etc/apache2/envvars && exec apache2 -k stop' >>"$log" 2>&1 || 
 for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && fail "httpd did not stop"
 
-step "apt-get remove / purge lpweb"
-apt_in_root remove -y lpweb
-[ -e "$chroot_dir/etc/apache2/mods-enabled/lpedge.load" ] && fail "lpedge still enabled after remove"
-[ -e "$chroot_dir/etc/apache2/mods-enabled/lpicing.load" ] && fail "lpicing still enabled after remove"
-[ -f "$chroot_dir/etc/apache2/mods-available/lpedge.load" ] || fail "remove deleted a conffile (only purge should)"
+step "apt-get remove / purge the three packages"
+apt_in_root remove -y "${packages[@]}"
+for m in lpedge lpicing; do
+  [ -e "$chroot_dir/etc/apache2/mods-enabled/$m.load" ] && fail "$m still enabled after remove"
+  rc=$(a2query_rc "$m")
+  [ "$rc" = 33 ] || fail "a2query -m $m exits $rc after remove, want 33 (disabled by maintainer script)"
+  [ -f "$chroot_dir/etc/apache2/mods-available/$m.load" ] || fail "remove deleted $m.load (only purge should)"
+done
+[ -f "$chroot_dir/var/lib/lpicing/store/revisions/pkgtest-1/files/css/app.css" ] ||
+  fail "remove deleted the deployed bundle (only purge should)"
 in_root a2dissite lpweb-test >>"$log" 2>&1
-out=$(in_root apache2ctl -t 2>&1) || { echo "$out" >&2; fail "apache2ctl -t after apt-get remove lpweb"; }
-apt_in_root purge -y lpweb
+out=$(in_root apache2ctl -t 2>&1) || { echo "$out" >&2; fail "apache2ctl -t after apt-get remove"; }
+apt_in_root purge -y "${packages[@]}"
 for f in lpedge.load lpedge.conf lpicing.load lpicing.conf; do
   [ -e "$chroot_dir/etc/apache2/mods-available/$f" ] && fail "$f left after purge"
 done
+for m in lpedge lpicing; do
+  rc=$(a2query_rc "$m")
+  [ "$rc" = 1 ] || fail "a2query -m $m exits $rc after purge, want 1 (not found: a2dismod -p forgot it)"
+done
+[ -e "$chroot_dir/var/lib/lpicing" ] && fail "/var/lib/lpicing left after purge"
+for d in /var/lib/lpicing/store /var/lib/lpicing/incoming; do
+  in_root dpkg-statoverride --list "$d" >/dev/null && fail "statoverride of $d left after purge"
+done
+in_root getent passwd lpicing >/dev/null || fail "purge removed the system user lpicing (it should stay)"
 step "PASS ($(( SECONDS - started )) s)"
