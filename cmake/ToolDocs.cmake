@@ -36,11 +36,13 @@ if(TARGET lpicing)
     if(DEFINED ENV{SOURCE_DATE_EPOCH})
       set(_lpweb_env ${CMAKE_COMMAND} -E env "SOURCE_DATE_EPOCH=$ENV{SOURCE_DATE_EPOCH}")
     endif()
-    # The tool has no --version: --version-string spares help2man from asking it.
+    # `lpicing help --all` is the global help plus every verb's (a subsection
+    # each), so the page holds every option and exit status and cannot drift
+    # from the tool. --version-string: the project's version, as --version says.
     add_custom_command(
       OUTPUT "${PROJECT_BINARY_DIR}/lpicing.1"
       COMMAND ${_lpweb_env} "${HELP2MAN_EXECUTABLE}" --no-info
-              "--version-string=${PROJECT_VERSION}"
+              "--version-string=${PROJECT_VERSION}" "--help-option=help --all"
               "--name=pack, verify and deploy mod_lpicing asset bundles"
               -o "${PROJECT_BINARY_DIR}/lpicing.1" "$<TARGET_FILE:lpicing>"
       DEPENDS lpicing

@@ -72,6 +72,9 @@ const std::vector<OptionSpec>& common_options();
 
 std::string global_help();
 std::string verb_help(const VerbSpec& verb);
+// The global help, then every verb's under a "Command VERB:" heading: what
+// the man page is made from (help2man --help-option='help --all').
+std::string all_help();
 std::string version_text();
 
 // ---- Parsed arguments ----

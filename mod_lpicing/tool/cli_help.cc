@@ -71,7 +71,7 @@ std::string global_help() {
     out += std::string(lead) + "lpicing " + v.name + " " + v.synopsis + "\n";
     lead = "  or:  ";
   }
-  out += "  or:  lpicing help [VERB]\n"
+  out += "  or:  lpicing help [VERB|--all]\n"
          "  or:  lpicing --version\n"
          "Publish static asset bundles as immutable revisions for Apache httpd's\n"
          "mod_lpicing, manage the store they live in, and gate app servers on them.\n"
@@ -89,6 +89,19 @@ std::string global_help() {
   out += "\n";
   append_exits(&out, exit_statuses());
   out += "\nRun 'lpicing help VERB' for a verb's options.\n";
+  return out;
+}
+
+std::string all_help() {
+  std::string out = global_help();
+  for (const VerbSpec& v : verbs()) {
+    std::string text = verb_help(v);
+    // "Usage: lpicing VERB ..." becomes the section's first line, indented,
+    // under a heading help2man turns into a subsection of the man page.
+    std::size_t usage_end = text.find('\n');
+    out += std::string("\nCommand ") + v.name + ":\n  " + text.substr(7, usage_end - 7) + "\n" +
+           text.substr(usage_end + 1);
+  }
   return out;
 }
 

@@ -29,11 +29,19 @@ int run_verb(const VerbSpec& verb, const Args& args) {
   return usage_error(nullptr, "unknown command " + lpweb::quote(name));
 }
 
-// `lpicing help [VERB]`.
+// `lpicing help [VERB|--all]`.
 int help(int argc, char** argv) {
   if (argc > 3) return usage_error(nullptr, "help takes at most one VERB");
   if (argc == 2) {
     fputs(global_help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+    fputs(global_help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (!strcmp(argv[2], "--all")) {
+    fputs(all_help().c_str(), stdout);
     return kExitOk;
   }
   const VerbSpec* verb = find_verb(argv[2]);

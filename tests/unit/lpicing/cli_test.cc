@@ -120,6 +120,23 @@ TEST(CliHelp, HelpLinesFitEightyColumnsAndNoContinuationStartsWithADash) {
   }
 }
 
+// What the man page is made from: the global help, then each verb's whole
+// help under its own heading, so the page cannot miss an option.
+TEST(CliHelp, HelpAllIsTheGlobalHelpThenEveryVerbsHelp) {
+  ToolRun all = run_tool({"help", "--all"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  std::string global = run_tool({"--help"}).out;
+  EXPECT_EQ(all.out.rfind(global, 0), 0u);
+  EXPECT_TRUE(contains(global, "lpicing help [VERB|--all]\n")) << global;
+  for (const VerbSpec& v : lpicing_tool::verbs()) {
+    std::string verb = run_tool({"help", v.name}).out;
+    std::string section = "\nCommand " + std::string(v.name) + ":\n  lpicing " + v.name + " " + v.synopsis + "\n" +
+                          verb.substr(verb.find('\n') + 1);
+    EXPECT_TRUE(contains(all.out, section)) << v.name;
+  }
+  EXPECT_EQ(run_tool({"help", "--help"}).out, global);
+}
+
 TEST(CliHelp, HelpOfAnUnknownVerbIsAUsageError) {
   ToolRun r = run_tool({"help", "nosuch"});
   EXPECT_EQ(r.exit_code, 64);
