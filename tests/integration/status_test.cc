@@ -102,6 +102,9 @@ TEST_F(StatusTest, DropOutcomesAreCountedWithTheLastRejectionAndSurviveAGraceful
   EXPECT_EQ(ingest_count_reaching("deployed", 1), 1);
   drop_garbage("broken.tar.gz");
   EXPECT_EQ(ingest_count_reaching("rejected", 1), 1);
+  // The journal counts the outcome as the ingest ends; the watcher sees the
+  // drop directory empty a moment later.
+  EXPECT_TRUE(eventually([&] { return sample(prometheus(), "lpicing_incoming_pending") == 0; }, 60));
 
   nlohmann::json drop = status().value("drop", nlohmann::json::object());
   EXPECT_EQ(drop.value("last_rejected_bundle", ""), "broken.tar.gz") << drop;
