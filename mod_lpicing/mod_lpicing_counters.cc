@@ -25,6 +25,12 @@ int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s)
         ServerConf* c = conf_of(v);
         c->drop_gauges = table;
         c->drop_slot = c->incoming && c->store ? lpicing::drop_row(table, c->incoming) : -1;
+        if (c->incoming && c->store && c->drop_slot < 0)
+          ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
+                       "LPI0406: drop directory %s has no waiting count or heartbeat on the status pages: more than "
+                       "%ld drop directories since start, or a path over %ld bytes", c->incoming,
+                       static_cast<long>(lpicing::drop_gauge_shape().rows),
+                       static_cast<long>(lpicing::kMaxCountedStoreBytes));
       });
   if (made != OK) return made;
   return lpweb::httpd::with_lasting_counters(

@@ -41,6 +41,9 @@ namespace {
 
 constexpr int kRescanMs = 1000;  // inotify wakes the watcher at once; this is the fallback
 constexpr int kRestSeconds = 30;
+// The waiting count stops here: a drop directory stuffed with names must not
+// make every tick a long readdir (the gauge then reads "at least this many").
+constexpr std::size_t kMaxCountedBundles = 10000;
 constexpr int kExitSetupFailed = 78;  // EX_CONFIG: restarting would fail the same way
 
 // One drop directory, its settings (every server using it agrees: check_config)
@@ -65,7 +68,7 @@ struct IngestRun {
 // Returns the number waiting.
 std::size_t publish_gauges(const Watcher* w) {
   const ServerConf* c = w->conf;
-  std::size_t waiting = lpicing::count_ready_bundles(c->incoming);
+  std::size_t waiting = lpicing::count_ready_bundles(c->incoming, kMaxCountedBundles);
   c->drop_gauges.set(c->drop_slot, lpicing::kPendingColumn, waiting);
   c->drop_gauges.set(c->drop_slot, lpicing::kWatcherSeenColumn, static_cast<std::uint64_t>(apr_time_sec(apr_time_now())));
   return waiting;
@@ -152,7 +155,15 @@ IngestRun run_ingest(const Watcher* w) {
   argv.push_back(nullptr);
 
   int out[2], key[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) != 0 || (c->trusted_key_pem && pipe2(key, O_CLOEXEC) != 0)) {
+  bool piped = pipe2(out, O_CLOEXEC) == 0;
+  if (piped && c->trusted_key_pem && pipe2(key, O_CLOEXEC) != 0) {
+    int e = errno;
+    close(out[0]);
+    close(out[1]);
+    errno = e;
+    piped = false;
+  }
+  if (!piped) {
     ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server, "LPI0301: cannot create a pipe for lpicing ingest");
     return {127, "no pipe for lpicing ingest"};
   }
@@ -234,15 +245,15 @@ IngestRun run_ingest(const Watcher* w) {
 
 // An ingest that failed without journaling (its journal did not move) gets
 // one error record, so the status page counts it; its lines are already
-// logged, so the record is marked as reported.
+// logged, so the record is marked as reported. SIGTERM waits until both are
+// written, or the next watcher would log the record again.
 void journal_failure(const Watcher* w, const IngestRun& run, std::uint64_t seq_before, std::uint64_t* reported) {
   const ServerConf* c = w->conf;
-  if (lpicing::read_drop_state(c->store).last_seq != seq_before) return;
-  if (!lpicing::journal_ingest_failure(c->store, run.why, apr_time_sec(apr_time_now()))) return;
   TermDeferred deferred;
-  std::uint64_t now_seq = lpicing::read_drop_state(c->store).last_seq;
-  if (now_seq == seq_before + 1 && *reported == seq_before) {
-    *reported = now_seq;
+  lpweb::Result<std::uint64_t> seq =
+      lpicing::journal_ingest_failure(c->store, run.why, apr_time_sec(apr_time_now()), seq_before);
+  if (seq && *seq == seq_before + 1 && *reported == seq_before) {
+    *reported = *seq;
     static_cast<void>(lpicing::write_reported_seq(c->store, *reported));
   }
 }

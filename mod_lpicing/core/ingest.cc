@@ -62,13 +62,18 @@ std::vector<Candidate> scan(int incoming) {
 }
 
 // The candidate's one open: no link followed, no FIFO waited on, and the file
-// the scan saw. Empty with *why set otherwise ("" when it is simply gone).
-UniqueFd open_candidate(int incoming, const Candidate& c, std::string* why) {
+// the scan saw. Empty with *why set otherwise ("" when it is simply gone);
+// *unreadable when the deploy user may not read it (a bundle like any other,
+// rejected, not left to be tried every second).
+UniqueFd open_candidate(int incoming, const Candidate& c, std::string* why, bool* unreadable) {
+  *unreadable = false;
   UniqueFd fd(::openat(incoming, c.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) {
     int e = errno;
     why->clear();
+    *unreadable = e == EACCES || e == EPERM;
     if (e == ELOOP) *why = "it is now a symbolic link";
+    else if (*unreadable) *why = "the deploy user cannot read it: " + errno_text(e);
     else if (e != ENOENT) *why = "it cannot be opened: " + errno_text(e);
     return fd;
   }
@@ -175,15 +180,17 @@ std::size_t count_ready_bundles(const std::string& incoming_dir, std::size_t lim
   return found;
 }
 
-lpweb::Status journal_ingest_failure(const std::string& store_dir, const std::string& detail, std::int64_t now) {
+lpweb::Result<std::uint64_t> journal_ingest_failure(const std::string& store_dir, const std::string& detail,
+                                                    std::int64_t now, std::uint64_t journal_seq) {
   try {
     LockedStore store;
     if (!store.open(store_dir, false, false)) return store_error("another writer holds the store lock");
+    if (read_drop_state(store_dir).last_seq != journal_seq) return std::uint64_t{0};  // it journaled after all
     std::vector<DropRecord> records(1);
     records[0].result = DropResult::error;
     records[0].detail = detail;
     append_drop_records(store.store(), &records, now);
-    return {};
+    return records[0].seq;
   } catch (const std::exception& e) {
     return store_error(e.what());
   }
@@ -191,13 +198,23 @@ lpweb::Status journal_ingest_failure(const std::string& store_dir, const std::st
 
 IngestReport ingest_incoming(const IngestOptions& options, const std::function<void(const std::string&)>& log) {
   IngestReport report;
-  std::vector<DropRecord> records;
-  auto record = [&](DropRecord r) {
-    log(describe(r));
-    records.push_back(std::move(r));
-  };
   LockedStore store;
   bool locked = false;
+  // Each outcome is journaled as soon as it is known (the lock is held), so
+  // one that a kill cuts short (a full restart, the time limit) loses only
+  // the bundle it was on.
+  auto record = [&](DropRecord r) {
+    log(describe(r));
+    if (!locked) return;
+    try {
+      std::vector<DropRecord> one{std::move(r)};
+      std::int64_t now = options.deploy.now ? options.deploy.now : static_cast<std::int64_t>(::time(nullptr));
+      append_drop_records(store.store(), &one, now);
+    } catch (const std::exception& e) {
+      report.outcome = lpweb::system_error(std::string("cannot write the drop journal: ") + e.what());
+      log(report.outcome.error().message);
+    }
+  };
   try {
     UniqueFd incoming = open_dir_at(AT_FDCWD, options.incoming_dir, "drop directory " + quote(options.incoming_dir));
     std::vector<Candidate> candidates = scan(incoming.get());
@@ -215,7 +232,14 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
     bool deployed_new = false;
     for (const Candidate& c : candidates) {
       std::string why;
-      UniqueFd fd = open_candidate(incoming.get(), c, &why);
+      bool unreadable = false;
+      UniqueFd fd = open_candidate(incoming.get(), c, &why, &unreadable);
+      if (!fd && unreadable) {
+        report.rejected.push_back(c.name);
+        if (report.outcome) report.outcome = lpweb::rejected(c.name, why);
+        record(move_aside(incoming.get(), c.name, why));
+        continue;
+      }
       if (!fd) {
         if (why.empty()) continue;  // gone since the scan
         DropRecord r;
@@ -275,15 +299,6 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
     r.result = DropResult::error;
     r.detail = report.outcome.error().message;
     record(std::move(r));
-  }
-  if (locked) {
-    try {
-      std::int64_t now = options.deploy.now ? options.deploy.now : static_cast<std::int64_t>(::time(nullptr));
-      append_drop_records(store.store(), &records, now);
-    } catch (const std::exception& e) {
-      report.outcome = lpweb::system_error(std::string("cannot write the drop journal: ") + e.what());
-      log(report.outcome.error().message);
-    }
   }
   return report;
 }

@@ -52,8 +52,11 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
 
 // Journals one `error` record for an ingest that ended without journaling
 // its outcome: killed over its time limit, or failed before it could take
-// the store lock (so the status page counts it too). Does not wait for the
-// lock. The error when the store cannot be locked or written.
-lpweb::Status journal_ingest_failure(const std::string& store_dir, const std::string& detail, std::int64_t now);
+// the store lock (so the status page counts it too), provided the journal
+// still ends at `journal_seq` (checked under the lock). Does not wait for
+// the lock. The new record's seq, 0 when the journal had moved on, or the
+// error when the store cannot be locked or written.
+lpweb::Result<std::uint64_t> journal_ingest_failure(const std::string& store_dir, const std::string& detail,
+                                                    std::int64_t now, std::uint64_t journal_seq);
 
 }  // namespace lpicing

@@ -213,12 +213,12 @@ std::string status_prometheus(const StatusInputs& in) {
       .append(std::to_string(drop.journal.last_success))
       .append("\n");
   append_family(out, "lpicing_ingest_last_rejection_timestamp_seconds", "gauge",
-                "When the drop directory last rejected a bundle; 0: never.");
+                "When the drop directory last rejected or skipped a bundle; 0: never.");
   out.append("lpicing_ingest_last_rejection_timestamp_seconds ")
       .append(std::to_string(drop.journal.last_rejection))
       .append("\n");
   append_family(out, "lpicing_ingest_last_rejection_info", "gauge",
-                "The bundle last rejected and why (no sample before the first rejection).");
+                "The bundle last rejected or skipped, and why (no sample before the first).");
   if (drop.journal.last_rejection > 0) {
     out.append("lpicing_ingest_last_rejection_info{bundle=");
     append_label_value(out, drop.journal.last_rejected_bundle);
@@ -242,26 +242,30 @@ lpweb::StatusSection status_section(const StatusInputs& in, std::string_view ser
   const DropMetrics& drop = in.drop;
   lpweb::StatusSection section;
   section.title = "mod_lpicing store of " + std::string(server_name);
-  section.add("LPIcingServer", "Server", std::string(server_name));
-  section.add("LPIcingVersion", "lpweb version", lpweb::version());
-  section.add("LPIcingCurrentRevision", "Current revision", in.report.current.empty() ? "none" : in.report.current);
+  // Every ?auto key ends in _SERVER: with several stores, each keeps its own lines.
+  const std::string of = "_" + std::string(server_name);
+  section.add("LPIcingServer" + of, "Server", std::string(server_name));
+  section.add("LPIcingVersion" + of, "lpweb version", lpweb::version());
+  section.add("LPIcingCurrentRevision" + of, "Current revision",
+              in.report.current.empty() ? "none" : in.report.current);
   std::string present;
   for (const RevisionReport& r : in.report.revisions) present += (present.empty() ? "" : " ") + r.revision;
-  section.add("LPIcingRevisions", "Revisions present", std::to_string(in.report.revisions.size()));
-  section.add("LPIcingRevisionList", "Revisions", present.empty() ? "none" : present);
-  section.add("LPIcingRequestsTotal", "Requests", std::to_string(in.counts.total()));
+  section.add("LPIcingRevisions" + of, "Revisions present", std::to_string(in.report.revisions.size()));
+  section.add("LPIcingRevisionList" + of, "Revisions", present.empty() ? "none" : present);
+  section.add("LPIcingRequestsTotal" + of, "Requests", std::to_string(in.counts.total()));
   for (int status : kAlwaysReportedStatuses)
-    section.add("LPIcingRequests" + std::to_string(status), "Requests answered " + std::to_string(status),
+    section.add("LPIcingRequests" + std::to_string(status) + of, "Requests answered " + std::to_string(status),
                 std::to_string(in.counts.of_status(status)));
-  section.add("LPIcingSentBytes", "Body bytes sent", std::to_string(in.counts.bytes_sent));
+  section.add("LPIcingSentBytes" + of, "Body bytes sent", std::to_string(in.counts.bytes_sent));
   for (const char* label : kIngestLabels) {
     std::string key = label;
     key[0] = static_cast<char>(key[0] - 'a' + 'A');
-    section.add("LPIcingIngest" + key, std::string("Drops ") + label, std::to_string(ingest_count(drop.journal, label)));
+    section.add("LPIcingIngest" + key + of, std::string("Drops ") + label,
+                std::to_string(ingest_count(drop.journal, label)));
   }
-  if (drop.watched) section.add("LPIcingIncomingPending", "Drops waiting", std::to_string(drop.pending));
+  if (drop.watched) section.add("LPIcingIncomingPending" + of, "Drops waiting", std::to_string(drop.pending));
   if (drop.journal.last_rejection > 0)
-    section.add("LPIcingLastRejection", "Last rejection",
+    section.add("LPIcingLastRejection" + of, "Last rejection",
                 iso8601_utc(drop.journal.last_rejection) + " " + drop.journal.last_rejected_bundle + ": " +
                     drop.journal.last_rejection_reason);
   return section;

@@ -91,7 +91,8 @@ std::string status_json(const StatusInputs& in);
 std::string status_prometheus(const StatusInputs& in);
 
 // mod_status's section for one store, titled by the server that names it
-// (the status pages never show a path).
+// (the status pages never show a path); every ?auto key ends in _SERVER, so
+// several stores' lines stay apart.
 lpweb::StatusSection status_section(const StatusInputs& in, std::string_view server_name);
 
 

@@ -194,6 +194,27 @@ TEST_F(DropTest, RejectedThatIsAFileDoesNotWedgeTheDropDirectory) {
 }
 
 // Defect 6: the watcher's limits used to be the tool's defaults whatever the config said.
+// A drop the deploy user may not read is rejected once, not tried (and
+// journaled and logged) every second.
+TEST_F(DropTest, BundleTheDeployUserCannotReadIsRejectedOnce) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the file must be unreadable to the deploy user only";
+  ASSERT_EQ(site_->deploy(site_->pack("100", small_files("100"))).exit_code, 0);
+  start_watching();
+  allowed_errors_ = {"LPI0312"};
+  std::string bundle = site_->pack("150", small_files("150"));
+  ASSERT_EQ(chmod(bundle.c_str(), 0), 0);
+  site_->drop(bundle, "locked.tar.gz");
+  ASSERT_TRUE(eventually_logged({"LPI0312", "locked.tar.gz", "cannot read"})) << site_->httpd().error_log();
+  EXPECT_TRUE(std::filesystem::exists(site_->incoming + "/rejected/locked.tar.gz.reason"));
+  EXPECT_FALSE(std::filesystem::exists(site_->incoming + "/locked.tar.gz"));
+  // A later good drop is still served, and the locked one was logged once.
+  site_->drop(site_->pack("151", small_files("151")), "next.tar.gz");
+  ASSERT_TRUE(eventually_served("/+icing/css/app.css", css_for("151"))) << site_->httpd().error_log();
+  std::string log = site_->httpd().error_log();
+  std::size_t first = log.find("\"locked.tar.gz\"");
+  EXPECT_EQ(log.find("\"locked.tar.gz\"", first + 1), std::string::npos) << log;
+}
+
 TEST_F(DropTest, LimitsComeFromTheDirectives) {
   ASSERT_EQ(site_->deploy(site_->pack("100", small_files("100"))).exit_code, 0);
   start_watching("LPIcingMaxEntries 4\n");

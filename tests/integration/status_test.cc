@@ -144,6 +144,15 @@ TEST_F(StatusTest, IngestCutByAGracefulRestartIsCountedOnce) {
   ASSERT_TRUE(site_->httpd().graceful(&error)) << error;
   site_->drop(site_->pack("501", small_files("501")), "next.tar.gz");
   EXPECT_EQ(ingest_count_reaching("deployed", 2), 2);
+  // And logged once each, by whichever watcher was alive.
+  auto logged = [&] {
+    std::string log = site_->httpd().error_log();
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("LPI0310"); at != std::string::npos; at = log.find("LPI0310", at + 1)) ++lines;
+    return lines;
+  };
+  EXPECT_TRUE(eventually([&] { return logged() >= 2; }, 60)) << site_->httpd().error_log();
+  EXPECT_EQ(logged(), 2u) << site_->httpd().error_log();
 }
 
 // The watcher journals what a killed ingest could not: an error, the bundle still waiting.
@@ -171,14 +180,16 @@ TEST_F(StatusTest, ModStatusHasASectionOfEachModuleInHtmlAndAuto) {
   EXPECT_TRUE(eventually(
       [&] {
         text = site_->get("/server-status?auto").body;
-        return text.find("LPIcingRequestsTotal: 1\n") != std::string::npos;
+        return text.find("LPIcingRequestsTotal_localhost: 1\n") != std::string::npos;
       },
       10))
       << text;
-  for (const char* line : {"LPEdgeRedirectsTotal: 1\n", "LPEdgeRedirects_edge.test_301: 1\n", "LPIcingServer: ",
-                           "LPIcingCurrentRevision: 100\n", "LPIcingRevisions: 1\n", "LPIcingRequests200: 1\n",
-                           "LPIcingIngestDeployed: 0\n", "LPIcingIncomingPending: 0\n"})
+  for (const char* line : {"LPEdgeRedirectsTotal: 1\n", "LPEdgeRedirects_edge.test_301: 1\n",
+                           "LPIcingServer_localhost: localhost\n", "LPIcingCurrentRevision_localhost: 100\n",
+                           "LPIcingRevisions_localhost: 1\n", "LPIcingRequests200_localhost: 1\n",
+                           "LPIcingIngestDeployed_localhost: 0\n", "LPIcingIncomingPending_localhost: 0\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find(site_->store), std::string::npos) << "a status page names no path";
   std::string html = site_->get("/server-status").body;
   EXPECT_NE(html.find("<h2>mod_lpedge redirects</h2>"), std::string::npos) << html;
   EXPECT_NE(html.find("<h2>mod_lpicing store of "), std::string::npos) << html;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "metrics.h"
+#include "text.h"
 
 namespace lpicing {
 namespace {
@@ -251,12 +252,21 @@ TEST(StatusSection, NamesTheServerAndCarriesRevisionsRequestsAndDrops) {
   DropMetrics drop = busy_drop();
   lpweb::StatusSection section = status_section(StatusInputs{two_revisions(), counts, drop, kBuild}, "www.example.net");
   std::string text = lpweb::status_section_auto(section);
-  for (const char* line : {"LPIcingServer: www.example.net\n", "LPIcingCurrentRevision: 101\n", "LPIcingRevisions: 2\n",
-                           "LPIcingRevisionList: 101 100\n", "LPIcingRequestsTotal: 9\n", "LPIcingRequests200: 9\n",
-                           "LPIcingIngestDeployed: 4\n", "LPIcingIngestRejected: 3\n", "LPIcingIngestError: 3\n",
-                           "LPIcingIncomingPending: 2\n"})
+  for (const char* line :
+       {"LPIcingServer_www.example.net: www.example.net\n", "LPIcingCurrentRevision_www.example.net: 101\n",
+        "LPIcingRevisions_www.example.net: 2\n", "LPIcingRevisionList_www.example.net: 101 100\n",
+        "LPIcingRequestsTotal_www.example.net: 9\n", "LPIcingRequests200_www.example.net: 9\n",
+        "LPIcingIngestDeployed_www.example.net: 4\n", "LPIcingIngestRejected_www.example.net: 3\n",
+        "LPIcingIngestError_www.example.net: 3\n", "LPIcingIncomingPending_www.example.net: 2\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
-  EXPECT_NE(text.find("LPIcingLastRejection: 2023-11-15T00:35:00Z bad\"one.tar.gz: entry"), std::string::npos) << text;
+  EXPECT_NE(text.find("LPIcingLastRejection_www.example.net: 2023-11-15T00:35:00Z bad\"one.tar.gz: entry"),
+            std::string::npos)
+      << text;
+  // Every key names its server: two stores' lines never collide.
+  for (std::string_view line : lpweb::split(text, '\n')) {
+    if (line.empty()) continue;
+    EXPECT_NE(line.find("_www.example.net: "), std::string::npos) << line;
+  }
   std::string html = lpweb::status_section_html(section);
   EXPECT_NE(html.find("<h2>mod_lpicing store of www.example.net</h2>"), std::string::npos) << html;
   EXPECT_NE(html.find("bad&quot;one.tar.gz"), std::string::npos) << html;
