@@ -24,7 +24,7 @@ int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s)
       [](server_rec* v, lpweb::CounterTable& table) {
         ServerConf* c = conf_of(v);
         c->drop_gauges = table;
-        c->drop_slot = c->incoming && c->store ? lpicing::drop_row(table, c->incoming) : -1;
+        c->drop_slot = c->incoming && c->store ? lpicing::path_row(table, c->incoming) : -1;
         if (c->incoming && c->store && c->drop_slot < 0)
           ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
                        "LPI0406: drop directory %s has no waiting count or heartbeat on the status pages: more than "
@@ -38,7 +38,7 @@ int lpicing_setup_counters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s)
       [](server_rec* v, lpweb::CounterTable& table) {
         ServerConf* c = conf_of(v);
         c->counters = table;
-        c->counter_slot = c->store ? lpicing::store_row(table, c->store) : -1;
+        c->counter_slot = c->store ? lpicing::path_row(table, c->store) : -1;
         if (c->store && c->counter_slot < 0)
           ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
                        "LPI0403: requests for store %s are not counted: more than %ld stores since start, or a "

@@ -26,7 +26,6 @@ bool is_ready_bundle_name(std::string_view name);
 // nothing is opened), counting up to `limit`. One readdir: cheap enough for
 // every tick. 0 when the directory cannot be read.
 std::size_t count_ready_bundles(const std::string& incoming_dir, std::size_t limit = SIZE_MAX);
-inline bool has_ready_bundle(const std::string& incoming_dir) { return count_ready_bundles(incoming_dir, 1) > 0; }
 
 struct IngestOptions {
   std::string incoming_dir;

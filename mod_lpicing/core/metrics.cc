@@ -33,6 +33,15 @@ void for_each_reported(const RequestCounts& counts, F&& visit) {
   if (counts.by_status[RequestCounts::kStatuses] != 0) visit(0, counts.by_status[RequestCounts::kStatuses]);
 }
 
+// Both shared tables: 64 rows keyed by a path (a store, a drop directory).
+lpweb::CounterShape path_keyed_shape(std::uint32_t columns) {
+  lpweb::CounterShape shape;
+  shape.rows = 64;
+  shape.columns = columns;
+  shape.key_bytes = kMaxCountedStoreBytes + 1;
+  return shape;
+}
+
 // lpicing_ingest_total's results; a bundle set aside counts as rejected.
 constexpr const char* kIngestLabels[] = {"deployed", "unchanged", "rejected", "error", "skipped"};
 
@@ -86,17 +95,11 @@ std::uint64_t RequestCounts::total() const {
   return sum;
 }
 
-lpweb::CounterShape request_counter_shape() {
-  lpweb::CounterShape shape;
-  shape.rows = 64;
-  shape.columns = kBytesSentColumn + 1;
-  shape.key_bytes = kMaxCountedStoreBytes + 1;
-  return shape;
-}
+lpweb::CounterShape request_counter_shape() { return path_keyed_shape(kBytesSentColumn + 1); }
 
-int store_row(lpweb::CounterTable& table, std::string_view store) {
-  if (store.size() > kMaxCountedStoreBytes) return -1;
-  return table.row_for(store);
+int path_row(lpweb::CounterTable& table, std::string_view path) {
+  if (path.size() > kMaxCountedStoreBytes) return -1;
+  return table.row_for(path);
 }
 
 void count_request(const lpweb::CounterTable& table, int row, int status, std::uint64_t body_bytes) {
@@ -111,18 +114,7 @@ RequestCounts request_counts(const lpweb::CounterTable& table, int row) {
   return c;
 }
 
-lpweb::CounterShape drop_gauge_shape() {
-  lpweb::CounterShape shape;
-  shape.rows = 64;
-  shape.columns = kWatcherSeenColumn + 1;
-  shape.key_bytes = kMaxCountedStoreBytes + 1;
-  return shape;
-}
-
-int drop_row(lpweb::CounterTable& table, std::string_view incoming) {
-  if (incoming.size() > kMaxCountedStoreBytes) return -1;
-  return table.row_for(incoming);
-}
+lpweb::CounterShape drop_gauge_shape() { return path_keyed_shape(kWatcherSeenColumn + 1); }
 
 DropMetrics drop_metrics(const lpweb::CounterTable& gauges, int row, DropState journal) {
   DropMetrics m;

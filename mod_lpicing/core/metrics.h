@@ -38,9 +38,10 @@ inline constexpr std::uint32_t kBytesSentColumn = RequestCounts::kStatuses + 1;
 // 64 stores per httpd.
 lpweb::CounterShape request_counter_shape();
 
-// Parent only: the row of `store`, registered when new; -1 when the table is
-// full or the path longer than kMaxCountedStoreBytes.
-int store_row(lpweb::CounterTable& table, std::string_view store);
+// Parent only: the row of `path` (a store in the request counters, a drop
+// directory in the gauges), registered when new; -1 when the table is full
+// or the path longer than kMaxCountedStoreBytes.
+int path_row(lpweb::CounterTable& table, std::string_view path);
 // Any process or thread: one finished request.
 void count_request(const lpweb::CounterTable& table, int row, int status, std::uint64_t body_bytes);
 RequestCounts request_counts(const lpweb::CounterTable& table, int row);
@@ -51,8 +52,8 @@ RequestCounts request_counts(const lpweb::CounterTable& table, int row);
 // nothing else.
 inline constexpr std::uint32_t kPendingColumn = 0;      // ready bundles, the one being ingested included
 inline constexpr std::uint32_t kWatcherSeenColumn = 1;  // the watcher's last look, seconds since the epoch
+// 64 drop directories per httpd; rows from path_row.
 lpweb::CounterShape drop_gauge_shape();
-int drop_row(lpweb::CounterTable& table, std::string_view incoming);
 
 // What the status outputs report of a store's drop directory.
 struct DropMetrics {

@@ -225,7 +225,7 @@ void lpicing_outputs(Input& in) {
   FuzzedTable fuzzed(in, shape);
   lpweb::CounterTable& table = fuzzed.table;
   std::vector<int> rows = {-1};
-  for (int n = in.byte() % 3; n > 0 && !in.empty(); --n) rows.push_back(lpicing::store_row(table, in.bytes(in.u16() % 1100)));
+  for (int n = in.byte() % 3; n > 0 && !in.empty(); --n) rows.push_back(lpicing::path_row(table, in.bytes(in.u16() % 1100)));
   for (int n = in.byte() % 8; n > 0 && !in.empty(); --n)
     lpicing::count_request(table, rows[in.byte() % rows.size()], static_cast<int>(in.u16()) - 1000, in.u64());
   // The revisions come from the store (checked ids), not from shared memory.

@@ -74,9 +74,9 @@ StoreReport two_revisions() {
 
 TEST(RequestCounterTable, CountsPerStoreAndStatus) {
   Table t;
-  int a = store_row(t.table, "/srv/icing");
-  int b = store_row(t.table, "/srv/other");
-  EXPECT_EQ(store_row(t.table, "/srv/icing"), a);
+  int a = path_row(t.table, "/srv/icing");
+  int b = path_row(t.table, "/srv/other");
+  EXPECT_EQ(path_row(t.table, "/srv/icing"), a);
   EXPECT_NE(a, b);
   count_request(t.table, a, 200, 100);
   count_request(t.table, a, 200, 50);
@@ -96,10 +96,10 @@ TEST(RequestCounterTable, CountsPerStoreAndStatus) {
 TEST(RequestCounterTable, FullOrInvalidTablesCountNothingAndNeverCrash) {
   Table t;
   for (std::uint32_t i = 0; i < request_counter_shape().rows; ++i)
-    ASSERT_EQ(store_row(t.table, "/s" + std::to_string(i)), static_cast<int>(i));
-  EXPECT_EQ(store_row(t.table, "/one-too-many"), -1);
+    ASSERT_EQ(path_row(t.table, "/s" + std::to_string(i)), static_cast<int>(i));
+  EXPECT_EQ(path_row(t.table, "/one-too-many"), -1);
   Table fresh;
-  EXPECT_EQ(store_row(fresh.table, std::string(kMaxCountedStoreBytes + 1, 'x')), -1);
+  EXPECT_EQ(path_row(fresh.table, std::string(kMaxCountedStoreBytes + 1, 'x')), -1);
   count_request(fresh.table, -1, 200, 1);
   count_request(fresh.table, 5, 200, 1);
   EXPECT_EQ(request_counts(fresh.table, 0).total(), 0u);
@@ -110,7 +110,7 @@ TEST(RequestCounterTable, FullOrInvalidTablesCountNothingAndNeverCrash) {
 
 TEST(RequestCounterTable, ConcurrentAddsAreNotLost) {
   Table t;
-  int slot = store_row(t.table, "/s");
+  int slot = path_row(t.table, "/s");
   std::vector<std::thread> threads;
   for (int k = 0; k < 4; ++k)
     threads.emplace_back([&] {
@@ -233,7 +233,7 @@ TEST(DropGauges, ReadBackAndGarbageTimeIsNever) {
   std::vector<std::uint64_t> cells(lpweb::CounterTable::counter_bytes(drop_gauge_shape()) / 8);
   lpweb::CounterTable::init_registry(registry.data(), drop_gauge_shape());
   lpweb::CounterTable table(registry.data(), cells.data(), cells.size() * 8);
-  int row = drop_row(table, "/srv/incoming");
+  int row = path_row(table, "/srv/incoming");
   ASSERT_GE(row, 0);
   table.set(row, kPendingColumn, 3);
   table.set(row, kWatcherSeenColumn, 1700000123);
