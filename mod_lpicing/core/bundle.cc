@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include "crypto.h"
@@ -59,15 +60,16 @@ std::string base_name(const std::string& path) {
 
 class Reader {
  public:
-  Reader(const BundleOptions& options, int files_dirfd, Bundle* out)
-      : options_(options), files_dirfd_(files_dirfd), out_(out) {}
+  Reader(const BundleOptions& options, int files_dirfd, const ReuseHook& reuse, Bundle* out)
+      : options_(options), files_dirfd_(files_dirfd), reuse_(reuse), out_(out) {}
 
   Status run(int fd);
 
  private:
   Status register_name(const std::string& name, bool is_dir);
   Status read_entry_data(const std::string& name, std::int64_t mtime, bool metadata, std::string* keep,
-                         std::uint64_t keep_limit);
+                         std::uint64_t keep_limit, std::optional<std::uint64_t> declared_size = {});
+  Status read_sums_early();
   Status check_limits(const std::string& name, std::uint64_t extra, bool streaming);
   Status finish();
   int parent_dir_of(const std::string& name);
@@ -81,7 +83,10 @@ class Reader {
 
   const BundleOptions& options_;
   int files_dirfd_;
+  const ReuseHook& reuse_;
   Bundle* out_;
+  // SHA256SUMS, when it came before the assets: their digests, known before their data.
+  std::optional<std::map<std::string, Sha256>> early_sums_;
   std::unique_ptr<struct archive, ArchiveFree> archive_;
   std::uint64_t bundle_size_ = 0;  // st_size: only an upper bound of what can be read
   std::uint64_t total_bytes_ = 0;
@@ -160,16 +165,34 @@ Status Reader::register_name(const std::string& name, bool is_dir) {
                                : "regular file has the name of a directory in the bundle");
 }
 
+// SHA256SUMS just read: when it parses, the assets' digests are known before
+// their data, and its line count bounds the entries to come.
+Status Reader::read_sums_early() {
+  lpweb::Result<std::map<std::string, Sha256>> sums = parse_sha256sums(out_->sums);
+  if (!sums) return {};  // finish() names the fault, with the rest of the bundle read
+  std::uint64_t at_least = sums->size() + 1;  // every listed file, and SHA256SUMS itself
+  if (at_least > options_.limits.max_entries)
+    return rejected(kSumsName, "lists " + std::to_string(sums->size()) + " files: the bundle has more than " +
+                                   std::to_string(options_.limits.max_entries) + " entries (limit --max-entries)");
+  early_sums_ = std::move(*sums);
+  return {};
+}
+
 Status Reader::read_entry_data(const std::string& name, std::int64_t mtime, bool metadata, std::string* keep,
-                               std::uint64_t keep_limit) {
+                               std::uint64_t keep_limit, std::optional<std::uint64_t> declared_size) {
   UniqueFd fd;
   std::string what = "staged file " + quote(name);
+  bool reused = false;
   try {
-    if (!metadata && files_dirfd_ >= 0) {
+    if (!metadata && files_dirfd_ >= 0 && reuse_ && early_sums_ && declared_size) {
+      auto listed = early_sums_->find(name);
+      if (listed != early_sums_->end())
+        reused = reuse_(listed->second, *declared_size, parent_dir_of(name), base_name(name));
+    }
+    if (!metadata && files_dirfd_ >= 0 && !reused) {
       fd.reset(::openat(parent_dir_of(name), base_name(name).c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
       if (!fd) throw SystemError("cannot create " + what, errno);
-      if (::fchmod(fd.get(), 0644) != 0) throw SystemError("cannot chmod " + what, errno);
     }
     std::uint64_t size = 0;
     static constexpr std::size_t kBuf = 64 * 1024;
@@ -197,12 +220,15 @@ Status Reader::read_entry_data(const std::string& name, std::int64_t mtime, bool
       times[0].tv_sec = times[1].tv_sec = mtime;
       times[0].tv_nsec = times[1].tv_nsec = 0;
       if (::futimens(fd.get(), times) != 0) throw SystemError("cannot set mtime of " + what, errno);
+      // Read-only from now on: it may become the store's copy, linked by later revisions.
+      if (::fchmod(fd.get(), 0444) != 0) throw SystemError("cannot chmod " + what, errno);
       // Not flushed here: the store flushes the staged revision once, before its rename.
     }
+    // A reused link is never touched: its inode is other revisions' file too.
     if (metadata) {
       if (name == kRevisionName) revision_sha_ = digest;
     } else {
-      out_->files.push_back(BundleFile{name, size, digest, mtime});
+      out_->files.push_back(BundleFile{name, size, digest, mtime, reused});
     }
     return {};
   } catch (const SystemError& e) {
@@ -290,12 +316,16 @@ Status Reader::run(int fd) {
       have_sums_ = true;
       out_->sums_mtime = mtime;
       err = read_entry_data(name, mtime, true, &out_->sums, kMaxSumsFileBytes);
+      if (err) err = read_sums_early();
     } else if (name == kSignatureName) {
       out_->signature.emplace();
       out_->signature_mtime = mtime;
       err = read_entry_data(name, mtime, true, &*out_->signature, kMaxSignatureFileBytes);
     } else {
-      err = read_entry_data(name, mtime, false, nullptr, 0);
+      std::optional<std::uint64_t> declared;
+      if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0)
+        declared = static_cast<std::uint64_t>(archive_entry_size(e));
+      err = read_entry_data(name, mtime, false, nullptr, 0, declared);
     }
     if (!err) return err;
   }
@@ -359,9 +389,10 @@ lpweb::Result<UniqueFd> open_bundle(const std::string& bundle_path) {
   return fd;
 }
 
-lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd) {
+lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd,
+                                  const ReuseHook& reuse) {
   Bundle out;
-  Reader reader(options, files_dirfd, &out);
+  Reader reader(options, files_dirfd, reuse, &out);
   if (Status read = reader.run(bundle_fd); !read) return read.error();
   return out;
 }

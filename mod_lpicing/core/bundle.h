@@ -62,7 +62,15 @@ struct BundleFile {
   std::uint64_t size = 0;
   Sha256 sha256{};
   std::int64_t mtime = 0;
+  bool reused = false;  // staged as a link to the store's copy, not written
 };
+
+// Offered, before its data is read, each asset file whose digest SHA256SUMS
+// gave earlier in the same bundle (as `lpicing pack` orders it): links the
+// store's copy of those `size` bytes as `name` in `dirfd` and returns true,
+// or returns false to have the file written. The data is read and checked
+// against SHA256SUMS all the same, so a link stays only if the bytes match.
+using ReuseHook = std::function<bool(const Sha256& listed, std::uint64_t size, int dirfd, const std::string& name)>;
 
 struct BundleDirectory {
   std::string path;
@@ -84,8 +92,11 @@ struct Bundle {
 // from its current offset) in one pass. With files_dirfd >= 0, every asset
 // file is written below that directory (which must be empty and fresh); with
 // -1 nothing is written. The ratio limit is measured against the bytes
-// actually read. Throws only std::bad_alloc.
-lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd);
+// actually read. When SHA256SUMS comes before the assets, a bundle listing
+// more files than the entry limit is refused before any is read, and
+// `reuse` (optional) is offered each file. Throws only std::bad_alloc.
+lpweb::Result<Bundle> read_bundle(int bundle_fd, const BundleOptions& options, int files_dirfd,
+                                  const ReuseHook& reuse = {});
 // Opens a bundle named on the command line without blocking (a FIFO is
 // refused, never waited on); a regular file only.
 lpweb::Result<UniqueFd> open_bundle(const std::string& bundle_path);

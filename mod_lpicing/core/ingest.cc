@@ -271,6 +271,7 @@ IngestReport ingest_incoming(const IngestOptions& options, const std::function<v
         r.revision = result->revision;
         remove_deployed(incoming.get(), c);
         r.result = result->unchanged ? DropResult::unchanged : DropResult::deployed;
+        if (!result->unchanged) r.detail = describe_reuse(result->reuse);
         if (result->unchanged)
           r.detail = "current is " + quote(layout::read_revision_link_at(store.store(), store.dir(), layout::kCurrent)) +
                      "; roll back with lpicing activate";

@@ -138,7 +138,8 @@ std::string_view drop_result_name(DropResult r) { return kResultNames[static_cas
 std::string describe(const DropRecord& r) {
   switch (r.result) {
     case DropResult::deployed:
-      return "deployed bundle " + quote(r.bundle) + " as revision " + quote(r.revision) + ", now current";
+      return "deployed bundle " + quote(r.bundle) + " as revision " + quote(r.revision) + ", now current" +
+             (r.detail.empty() ? "" : " (" + r.detail + ")");
     case DropResult::unchanged:
       return "bundle " + quote(r.bundle) + " holds revision " + quote(r.revision) +
              ", already in the store: not made current again (" + r.detail + ")";

@@ -53,12 +53,12 @@ void write_variant(int parentfd, const std::string& path, const std::string& dat
                    std::int64_t mtime) {
   std::string what = "variant " + quote(path);
   UniqueFd fd(::openat(parentfd, base_name(path).c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
   if (!fd) throw SystemError("cannot create " + what, errno);
-  if (::fchmod(fd.get(), 0644) != 0) throw SystemError("cannot chmod " + what, errno);
   write_all(fd.get(), data.data(), data.size(), what);
   struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
   if (::futimens(fd.get(), times) != 0) throw SystemError("cannot set mtime of " + what, errno);
+  if (::fchmod(fd.get(), 0444) != 0) throw SystemError("cannot chmod " + what, errno);
 }
 
 constexpr Encoding kVariantEncodings[] = {Encoding::br, Encoding::gzip};  // INDEX order
@@ -69,6 +69,7 @@ struct EntryPlan {
   IndexEntry entry;
   std::optional<Variant> variants[2];  // by kVariantEncodings
   bool compress[2] = {false, false};
+  bool not_worth[2] = {false, false};  // computed, and too little saved to keep
 };
 
 // Reads the staged file once and writes the variants its plan asks for. Runs on a
@@ -85,7 +86,11 @@ void precompress_entry(int filesfd, EntryPlan& plan) {
       Encoding enc = kVariantEncodings[k];
       auto compressed = enc == Encoding::br ? brotli_compress(content, is_font(path))
                                             : gzip_compress(content);
-      if (!compressed || !variant_worth_keeping(plan.entry.size, compressed->size())) continue;
+      if (!compressed) continue;
+      if (!variant_worth_keeping(plan.entry.size, compressed->size())) {
+        plan.not_worth[k] = true;
+        continue;
+      }
       write_variant(parent.get(), path + (enc == Encoding::br ? ".br" : ".gz"), *compressed,
                     plan.entry.mtime);
       plan.variants[k] = Variant{enc, compressed->size(), sha256_of(*compressed)};
@@ -97,11 +102,43 @@ void precompress_entry(int filesfd, EntryPlan& plan) {
   }
 }
 
+std::string variant_name(const std::string& path, Encoding enc) { return path + (enc == Encoding::br ? ".br" : ".gz"); }
+
+// Links the variants `pool` holds for `plan`'s file; what is left to compute stays in plan.compress.
+std::size_t link_known_variants(int filesfd, EntryPlan& plan, ObjectPool& pool) {
+  std::size_t linked = 0;
+  UniqueFd parent;
+  for (std::size_t k = 0; k < 2; ++k) {
+    if (!plan.compress[k]) continue;
+    if (!parent) parent = open_parent(filesfd, plan.entry.path);
+    Encoding enc = kVariantEncodings[k];
+    Variant v;
+    switch (pool.link_variant(plan.entry.sha256, variant_kind(enc, plan.entry.path), parent.get(),
+                              base_name(variant_name(plan.entry.path, enc)), &v)) {
+      case VariantState::present:
+        plan.variants[k] = v;
+        plan.compress[k] = false;
+        ++linked;
+        break;
+      case VariantState::absent_not_worth:
+        plan.compress[k] = false;
+        break;
+      case VariantState::unknown:
+        break;
+    }
+  }
+  return linked;
+}
+
 }  // namespace
 
-// Builds the INDEX entries, writing deploy-time variants, brotli 11 on every core.
-// Throws SystemError or std::runtime_error naming the file.
-std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle, const ProgressHook& on_progress) {
+VariantKind variant_kind(Encoding encoding, const std::string& path) {
+  if (encoding == Encoding::gzip) return VariantKind::gzip;
+  return is_font(path) ? VariantKind::br_font : VariantKind::br_text;
+}
+
+BuiltRevision build_entries(int filesfd, const Bundle& bundle, ObjectPool* pool, const ProgressHook& on_progress) {
+  BuiltRevision built;
   std::set<std::string> taken;  // every name in files/: a variant must not collide
   std::map<std::string, const BundleFile*> by_path;
   for (const BundleFile& f : bundle.files) {
@@ -134,6 +171,7 @@ std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle, const P
                          base_name(variant_path).size() <= kMaxNameBytes &&
                          f.size >= kMinPrecompressBytes && f.size <= kMaxPrecompressBytes;
     }
+    if (pool && (plan.compress[0] || plan.compress[1])) built.variants_reused += link_known_variants(filesfd, plan, *pool);
     if (plan.compress[0] || plan.compress[1]) to_compress.push_back(plans.size());
     plans.push_back(std::move(plan));
   }
@@ -154,14 +192,28 @@ std::vector<IndexEntry> build_entries(int filesfd, const Bundle& bundle, const P
     on_progress(progress);
   });
 
-  std::vector<IndexEntry> entries;
-  entries.reserve(plans.size());
+  for (const BundleFile& f : bundle.files)
+    if (!f.reused) built.adoptions.push_back(Adoption{f.path, f.sha256, std::nullopt});
+  for (std::size_t i : to_compress) {
+    const EntryPlan& plan = plans[i];
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (!plan.compress[k]) continue;
+      VariantKind kind = variant_kind(kVariantEncodings[k], plan.entry.path);
+      if (plan.variants[k]) {
+        ++built.variants_computed;
+        built.adoptions.push_back(Adoption{variant_name(plan.entry.path, kVariantEncodings[k]), plan.entry.sha256, kind});
+      } else if (plan.not_worth[k]) {
+        built.adoptions.push_back(Adoption{"", plan.entry.sha256, kind});
+      }
+    }
+  }
+  built.entries.reserve(plans.size());
   for (EntryPlan& plan : plans) {
     for (auto& v : plan.variants)
       if (v) plan.entry.variants.push_back(*v);
-    entries.push_back(std::move(plan.entry));
+    built.entries.push_back(std::move(plan.entry));
   }
-  return entries;
+  return built;
 }
 
 void set_directory_mtimes(int filesfd, const Bundle& bundle) {

@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "crypto.h"
 #include "fsutil.h"
 #include "index.h"
+#include "objects.h"
 #include "revision_build.h"
 #include "store_layout.h"
 #include "store_report.h"
@@ -89,6 +91,46 @@ std::vector<std::string> prune_preview(const std::string& store_dir, std::size_t
     current = activating;
   }
   return revisions_to_prune(retention_input(report), keep, current, previous, now);
+}
+
+// A bundle whose SHA256SUMS came after its files had every file written:
+// those the pool already holds are swapped for links (one rename each, so a
+// staged file is never missing), saving the disk and the precompression.
+void link_written_duplicates(int stagefd, int filesfd, Bundle& bundle, ObjectPool& pool) {
+  static constexpr char kTemp[] = "reuse.tmp";  // beside files/, where no bundle name can be
+  for (BundleFile& f : bundle.files) {
+    if (f.reused || !pool.link_object(f.sha256, f.size, stagefd, kTemp)) continue;
+    if (::renameat(stagefd, kTemp, filesfd, f.path.c_str()) != 0) {
+      int e = errno;
+      ::unlinkat(stagefd, kTemp, 0);
+      throw SystemError("cannot link the store's copy of " + quote(f.path), e);
+    }
+    f.reused = true;
+  }
+}
+
+ReuseStats reuse_stats(const Bundle& bundle, const BuiltRevision& built) {
+  ReuseStats s;
+  for (const BundleFile& f : bundle.files) {
+    (f.reused ? s.files_reused : s.files_written) += 1;
+    (f.reused ? s.bytes_reused : s.bytes_written) += f.size;
+  }
+  s.variants_reused = built.variants_reused;
+  s.variants_computed = built.variants_computed;
+  return s;
+}
+
+// Pools what the deploy wrote, once its revision is in place (objects.h).
+// A file that cannot be pooled only means less reuse later.
+void adopt_objects(ObjectPool& pool, int filesfd, const std::vector<Adoption>& adoptions, const StepHook& hook) {
+  bool first = true;
+  for (const Adoption& a : adoptions) {
+    if (a.path.empty()) pool.mark_not_worth(a.sha256, *a.kind);
+    else if (a.kind) pool.adopt_variant(filesfd, a.path, a.sha256, *a.kind);
+    else pool.adopt(filesfd, a.path, a.sha256);
+    if (first) step(hook, "during-adopt");
+    first = false;
+  }
 }
 
 template <typename F>
@@ -180,7 +222,22 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
     step(hook, "during-prune");
     remove_tree_at(store.staging(), trash, "removed revision " + quote(r));
   }
+  // Also after a prune that removed nothing: a killed one may have left unlinked objects.
+  ObjectPool(store.store()).collect_garbage(hook);
   return doomed;
+}
+
+std::string describe_reuse(const ReuseStats& s) {
+  auto mib = [](std::uint64_t n) {
+    char buf[32];
+    if (n < 1024 * 1024) snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024.0);
+    else snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
+    return std::string(buf);
+  };
+  return std::to_string(s.files_reused + s.files_written) + " files: " + std::to_string(s.files_reused) + " reused (" +
+         mib(s.bytes_reused) + "), " + std::to_string(s.files_written) + " written (" + mib(s.bytes_written) +
+         "); variants: " + std::to_string(s.variants_reused) + " reused, " + std::to_string(s.variants_computed) +
+         " computed";
 }
 
 lpweb::Error store_error(const std::string& what) { return lpweb::system_error("store error: " + what); }
@@ -206,16 +263,21 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
   } cleanup{store.staging(), stage_name};
 
   UniqueFd files = ensure_dir_at(stage.get(), kFiles, "staged files directory");
-  lpweb::Result<Bundle> read = read_bundle(bundle_fd, options.bundle, files.get());
+  ObjectPool pool(store.store());
+  ReuseHook reuse = [&pool](const Sha256& sha, std::uint64_t size, int dirfd, const std::string& name) {
+    return pool.link_object(sha, size, dirfd, name);
+  };
+  lpweb::Result<Bundle> read = read_bundle(bundle_fd, options.bundle, files.get(), reuse);
   if (!read) {
     if (read.error().kind == lpweb::Error::Kind::system) return store_error(read.error().what());
     return read.error();
   }
-  const Bundle& bundle = *read;
+  Bundle& bundle = *read;
   result.revision = bundle.revision;
   step(options.on_step, "after-staging");
 
   const std::string& rev = bundle.revision;
+  std::vector<Adoption> adoptions;
   if (revision_exists(store.revisions(), rev)) {
     UniqueFd dir = open_dir_at(store.revisions(), rev, "revision " + quote(rev));
     lpweb::Result<std::string> existing = read_file_at(dir.get(), kSums, kMaxSumsFileBytes);
@@ -227,7 +289,10 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
                                         "revision id");
     result.unchanged = true;
   } else {
-    std::vector<IndexEntry> entries = build_entries(files.get(), bundle, options.bundle.on_progress);
+    link_written_duplicates(stage.get(), files.get(), bundle, pool);
+    BuiltRevision built = build_entries(files.get(), bundle, &pool, options.bundle.on_progress);
+    result.reuse = reuse_stats(bundle, built);
+    std::vector<IndexEntry>& entries = built.entries;
     IndexHeader header;
     header.revision = rev;
     header.deployed = clock_now(options.now);
@@ -256,6 +321,7 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
     fsync_fd(store.revisions(), "revisions directory");
     fsync_fd(store.staging(), "staging directory");
     step(options.on_step, "after-rename");
+    adoptions = std::move(built.adoptions);
   }
 
   // A revision already in the store is made current again only when the caller
@@ -266,6 +332,8 @@ StoreResult deploy_locked(LockedStore& store, int bundle_fd, const DeployOptions
   }
   if (::unlinkat(store.store(), kActivating, 0) != 0 && errno != ENOENT)
     throw SystemError("cannot remove link \"activating\"", errno);
+  // The revision is live; pooling what it wrote is bookkeeping for the next deploy.
+  adopt_objects(pool, files.get(), adoptions, options.on_step);
   if (options.keep) result.pruned = prune_locked(store, *options.keep, options.now, options.on_step);
   return result;
 }

@@ -17,7 +17,8 @@
 namespace lpicing {
 
 // Called at named steps of a store change: `after-staging`, `after-flush`,
-// `before-rename`, `after-rename`, `during-activate`, `during-prune`. The tool uses it
+// `before-rename`, `after-rename`, `during-activate`, `during-adopt`,
+// `during-prune`, `during-gc`. The tool uses it
 // to inject crashes (LPICING_FAULT); tests may record the steps.
 using StepHook = std::function<void(const char* step)>;
 
@@ -26,10 +27,22 @@ inline constexpr std::int64_t kPruneGraceSeconds = 3600;
 // What a store operation changed. Its failure is an lpweb::Error: rejected
 // (a bad bundle, naming the entry at fault; a revision not in the store) or
 // system ("store error: ...").
+// What a deploy took from the store's object pool (objects.h) and what it
+// wrote anew: asset files (with their bytes), and deploy-time variants.
+struct ReuseStats {
+  std::size_t files_reused = 0, files_written = 0;
+  std::uint64_t bytes_reused = 0, bytes_written = 0;
+  std::size_t variants_reused = 0, variants_computed = 0;
+};
+
+// "N files: R reused (X MiB), W written (Y MiB); variants: R reused, C computed".
+std::string describe_reuse(const ReuseStats& stats);
+
 struct StoreChange {
   std::string revision;    // deploy: the revision id; activate: the revision made current
   bool unchanged = false;  // deploy: the identical revision was already in the store; activate: it was current
   std::vector<std::string> pruned;
+  ReuseStats reuse;  // deploy of a new revision
 };
 using StoreResult = lpweb::Result<StoreChange>;
 

@@ -4,6 +4,8 @@
 //   STORE/current, previous   -> revisions/<R>   (symlinks, flipped by rename)
 //   STORE/revisions/<R>/files/<path>[.br|.gz]    the assets and their variants
 //   STORE/revisions/<R>/INDEX, REVISION, SHA256SUMS[, SHA256SUMS.sig]
+//   STORE/objects/<h0h1>/<sha256 hex>[.br|.font.br|.gz][.none]   the content pool (objects.h):
+//                             every asset file of every revision is a hard link to one of these
 //   STORE/staging/            deploys in progress
 //   STORE/.lock               every writer's flock
 //   STORE/activating, previous.pending          a writer's intent, finished by the next one
@@ -24,6 +26,7 @@ namespace lpicing::layout {
 // Names inside STORE.
 inline constexpr char kRevisions[] = "revisions";
 inline constexpr char kStaging[] = "staging";
+inline constexpr char kObjects[] = "objects";
 inline constexpr char kLock[] = ".lock";
 inline constexpr char kCurrent[] = "current";
 inline constexpr char kPrevious[] = "previous";

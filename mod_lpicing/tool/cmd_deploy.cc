@@ -79,11 +79,23 @@ int cmd_deploy(const Args& args) {
       j.member("verb", "deploy").member("revision", r->revision).member("unchanged", r->unchanged);
       j.member("activated", o.activate);
       write_revision_list(j, "pruned", r->pruned);
+      if (!r->unchanged) {
+        const lpicing::ReuseStats& s = r->reuse;
+        j.key("reuse").begin_object();
+        j.member("files_reused", static_cast<std::uint64_t>(s.files_reused))
+            .member("bytes_reused", s.bytes_reused)
+            .member("files_written", static_cast<std::uint64_t>(s.files_written))
+            .member("bytes_written", s.bytes_written)
+            .member("variants_reused", static_cast<std::uint64_t>(s.variants_reused))
+            .member("variants_computed", static_cast<std::uint64_t>(s.variants_computed));
+        j.end_object();
+      }
     }));
   }
   out.say("deployed revision %s%s%s\n", r->revision.c_str(),
           r->unchanged ? " (already in the store with identical SHA256SUMS, unchanged)" : "",
           o.activate ? ", now current" : "");
+  if (!r->unchanged) out.say("%s\n", lpicing::describe_reuse(r->reuse).c_str());
   for (const std::string& p : r->pruned) out.say("pruned revision %s\n", p.c_str());
   if (out.verbose()) {
     std::int64_t read_end = watch.read_done ? watch.read_done : now_ns();

@@ -223,7 +223,7 @@ TEST_F(StoreTest, DeploysLayoutIndexAndVariants) {
   std::string rev = store_ + "/revisions/r1";
   struct stat st;
   ASSERT_EQ(lstat((rev + "/files/css/app.css").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_mode & 07777, 0444u);  // read-only: later revisions may link it
   EXPECT_EQ(st.st_mtime, kT0);
   ASSERT_EQ(lstat((rev + "/files/css").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u);
@@ -285,7 +285,8 @@ TEST_F(StoreTest, StoredFilesAreReadableByOthersWhateverTheUmask) {
   for (auto& [path, desc] : lpicing_test::snapshot(store_ + "/revisions/r1")) {
     struct stat st;
     ASSERT_EQ(lstat((store_ + "/revisions/r1" + path).c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, S_ISDIR(st.st_mode) ? 0755u : 0644u) << path;
+    bool top = path.find('/', 1) == std::string::npos;  // INDEX, REVISION, SHA256SUMS: never linked
+    EXPECT_EQ(st.st_mode & 07777, S_ISDIR(st.st_mode) ? 0755u : top ? 0644u : 0444u) << path;
   }
   struct stat st;
   ASSERT_EQ(lstat((store_ + "/revisions/r1").c_str(), &st), 0);
@@ -419,8 +420,10 @@ TEST_F(StoreTest, StepsRunInOrder) {
   std::vector<std::string> one = {"after-staging", "after-flush", "before-rename",
                                   "after-rename", "during-activate"};
   std::vector<std::string> expected = one;
+  expected.push_back("during-adopt");  // r1's new files go to the pool; r2, the same files, adds none
   expected.insert(expected.end(), one.begin(), one.end());
   expected.push_back("during-prune");  // r0: neither newest, current nor previous
+  expected.push_back("during-gc");     // its file, which no other revision has
   EXPECT_EQ(steps, expected);
 }
 

@@ -157,8 +157,8 @@ std::vector<RejectCase> reject_cases() {
                           [long_path](const Context&, BundleSpec* s) { s->after = {file_entry(long_path, "x")}; }));
   }
   {
-    // Entries: REVISION, SHA256SUMS, then 20 files; the 11th entry is f/08.txt.
-    RejectCase c = make_case("OverMaxEntries", "entry \"f/08.txt\":", "more than 10 entries (limit --max-entries)",
+    // SHA256SUMS, the second entry, lists REVISION and 20 files: refused there, before any file.
+    RejectCase c = make_case("OverMaxEntries", "entry \"SHA256SUMS\": lists 21 files:", "more than 10 entries (limit --max-entries)",
                              [](const Context&, BundleSpec* s) {
                                s->files.clear();
                                for (int i = 0; i < 20; ++i) {
