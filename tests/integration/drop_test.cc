@@ -113,6 +113,27 @@ TEST_F(DropTest, DroppedBundleIsServedThenCurrentAndTheDropFileRemoved) {
   EXPECT_TRUE(eventually_logged({"LPI0310", "release-200.tar.gz", "\"200\""})) << site_->httpd().error_log();
 }
 
+// A drop deploys incrementally too: the files the store already holds are
+// linked from its pool, and the watcher's line says what was reused.
+TEST_F(DropTest, DroppedReleaseReusesWhatTheStoreHolds) {
+  Files first = slow_files("100", 20);
+  ASSERT_EQ(site_->deploy(site_->pack("100", first)).exit_code, 0);
+  start_watching();
+  Files next = first;
+  next["css/app.css"] = css_for("200");  // one file changed of 21
+  site_->drop(site_->pack("200", next), "release-200.tar.gz");
+  ASSERT_TRUE(eventually_served("/+icing/rev200/css/app.css", css_for("200"))) << site_->httpd().error_log();
+  EXPECT_TRUE(eventually_logged({"LPI0310", "release-200.tar.gz", "21 files: 20 reused (", "1 written (",
+                                 "variants: 40 reused, 0 computed"}))
+      << site_->httpd().error_log();
+  struct stat a, b;
+  ASSERT_EQ(stat((site_->store + "/revisions/100/files/js/m7.js.br").c_str(), &a), 0);
+  ASSERT_EQ(stat((site_->store + "/revisions/200/files/js/m7.js.br").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(b.st_uid, a.st_uid);
+  EXPECT_EQ(site_->get("/+icing/rev200/js/m7.js").body, next["js/m7.js"]);
+}
+
 TEST_F(DropTest, PartialFileIsIgnored) {
   ASSERT_EQ(site_->deploy(site_->pack("100", small_files("100"))).exit_code, 0);
   start_watching();

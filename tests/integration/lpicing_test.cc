@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -248,6 +249,44 @@ TEST_F(IcingTest, ActivateRollsBackAndForward) {
   CommandResult unknown = run_tool({"activate", "555", "--store", site_->store});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(site_->get("/+icing/css/app.css").body, css_for("revision 101"));
+}
+
+// Revisions share unchanged files as hard links (the store's object pool). The
+// children's body cache and INDEX cache key on the path and its content, so a
+// path never gets the bytes of another path sharing its inode, or of an older
+// revision's file at the same path.
+TEST_F(IcingTest, PathsSharingAnInodeEachServeTheirOwnBytes) {
+  const std::string x = css_for("content x"), y = css_for("content y");
+  site_->deploy_revision("100", {{"a.css", x}, {"b.css", y}});
+  start();
+  for (const char* p : {"a.css", "b.css"}) {
+    ASSERT_EQ(site_->get(std::string("/+icing/rev100/") + p).status, 200);  // now mapped in a child
+    ASSERT_EQ(site_->get(std::string("/+icing/rev100/") + p, {"Accept-Encoding: br"}).status, 200);
+  }
+  // Swapped: each path of 101 is the inode of the other path of 100.
+  std::string bundle = site_->pack("101", {{"a.css", y}, {"b.css", x}});
+  CommandResult r = site_->deploy(bundle);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 files: 2 reused"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("variants: 4 reused, 0 computed"), std::string::npos) << r.out;
+  struct stat a101, b100;
+  ASSERT_EQ(stat((site_->store + "/revisions/101/files/a.css").c_str(), &a101), 0);
+  ASSERT_EQ(stat((site_->store + "/revisions/100/files/b.css").c_str(), &b100), 0);
+  EXPECT_EQ(a101.st_ino, b100.st_ino);
+  const std::map<std::string, std::string> expected = {{"/+icing/rev100/a.css", x}, {"/+icing/rev100/b.css", y},
+                                                       {"/+icing/rev101/a.css", y}, {"/+icing/rev101/b.css", x},
+                                                       {"/+icing/a.css", y},        {"/+icing/b.css", x}};
+  for (int round = 0; round < 3; ++round) {  // the children see both orders, cached and not
+    for (const auto& [url, bytes] : expected) {
+      Response plain = site_->get(url);
+      EXPECT_EQ(plain.status, 200) << url;
+      EXPECT_EQ(plain.body, bytes) << url;
+      EXPECT_EQ(plain.header("etag"), etag_of(bytes)) << url;
+      Response br = site_->get(url, {"Accept-Encoding: br"});
+      EXPECT_EQ(br.header("content-encoding"), "br") << url;
+      EXPECT_EQ(brotli_decode(br.body), bytes) << url;
+    }
+  }
 }
 
 TEST_F(IcingTest, PrunedRevisionIs404) {

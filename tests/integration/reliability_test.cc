@@ -69,6 +69,10 @@ std::map<std::string, std::string> assets_of(const std::string& rev) {
   std::string blob = "revision " + rev + "\n";
   while (blob.size() < 96 * 1024) blob.push_back(static_cast<char>(bits() & 0xff));
   files["data/blob.bin"] = blob;
+  // The same in every revision: deployed once, linked from the store's pool after that.
+  std::string lib = "/* vendor library */\n";
+  for (int i = 0; i < 200; ++i) lib += "function f" + std::to_string(i) + "(a) { return a + " + std::to_string(i) + "; }\n";
+  files["js/vendor.js"] = lib;
   return files;
 }
 
@@ -673,6 +677,28 @@ class ReliabilityTest : public IcingSiteTest {
     }
   }
 
+  // Every object in the pool holds the bytes its name says (objects.h); a
+  // killed run may leave some unlinked, never wrong.
+  void expect_pool_sound(const std::string& when) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(site_->store + "/objects", ec)) {
+      std::string name = e.path().filename();
+      if (!e.is_regular_file() || name.size() != 64) continue;
+      EXPECT_EQ(hex_sha256(read_file(e.path())), name) << when;
+    }
+  }
+  // Pool entries no revision links (identity objects with one name).
+  std::vector<std::string> unlinked_objects() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(site_->store + "/objects", ec)) {
+      struct stat st;
+      std::string name = e.path().filename();
+      if (name.size() == 64 && lstat(e.path().c_str(), &st) == 0 && st.st_nlink == 1) out.push_back(name);
+    }
+    return out;
+  }
+
   std::vector<std::string> store_entries(const std::string& sub) {
     std::vector<std::string> out;
     for (const auto& e : std::filesystem::directory_iterator(site_->store + sub)) out.push_back(e.path().filename());
@@ -817,8 +843,9 @@ TEST_F(ReliabilityTest, CrashConsistency) {
   };
   const std::vector<Case> cases = {{"after-staging", "deploy"},   {"after-flush", "deploy"},
                                    {"before-rename", "deploy"},   {"after-rename", "deploy"},
-                                   {"during-activate", "deploy"}, {"during-activate", "activate"},
-                                   {"during-prune", "prune"}};
+                                   {"during-activate", "deploy"}, {"during-adopt", "deploy"},
+                                   {"during-activate", "activate"}, {"during-prune", "prune"},
+                                   {"during-gc", "prune"}};
   int n = 0;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.step + " in " + c.verb);
@@ -853,18 +880,27 @@ TEST_F(ReliabilityTest, CrashConsistency) {
                 c.verb.c_str(), killed.exit_code, current_link().c_str(),
                 std::filesystem::read_symlink(site_->store + "/previous", ec).c_str(),
                 leftovers.empty() ? " nothing" : listed.c_str());
-    EXPECT_EQ(leftovers.empty(), c.step == "after-rename") << "leftovers:" << listed;
+    // Past the rename (and past the prune's own removal), nothing is left in staging.
+    bool none_left = c.step == "after-rename" || c.step == "during-adopt" || c.step == "during-gc";
+    EXPECT_EQ(leftovers.empty(), none_left) << "leftovers:" << listed;
     // Killed between the rename and the flip, a deploy leaves its intent for the next writer.
     EXPECT_EQ(std::filesystem::is_symlink(site_->store + "/activating"),
               c.verb == "deploy" && (c.step == "after-rename" || c.step == "during-activate"));
 
     expect_store_complete("after a kill at " + c.step);
     bool in_store = std::filesystem::exists(site_->store + "/revisions/" + rev);
-    bool renamed = c.step == "after-rename" || c.step == "during-activate";
+    bool renamed = c.step == "after-rename" || c.step == "during-activate" || c.step == "during-adopt";
     EXPECT_EQ(in_store, renamed) << "revision " << rev;
-    EXPECT_EQ(current_link(), was_current) << "a killed change must not have moved current";
-    // Nor lost the pin of the revision before it (invariant 5).
-    EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_previous_link);
+    expect_pool_sound("after a kill at " + c.step);
+    if (c.step == "during-adopt") {
+      // Killed while pooling its files: the revision is in place and current already.
+      EXPECT_EQ(current_link(), rev);
+      EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_current_link);
+    } else {
+      EXPECT_EQ(current_link(), was_current) << "a killed change must not have moved current";
+      // Nor lost the pin of the revision before it (invariant 5).
+      EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_previous_link);
+    }
     expect_current_served("after a kill at " + c.step);
 
     // The operator's retry, or for activate and prune the next deploy: it must succeed
@@ -875,6 +911,7 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     EXPECT_EQ(current_link(), next);
     EXPECT_EQ(std::filesystem::read_symlink(site_->store + "/previous", link_ec).string(), was_current_link);
     EXPECT_EQ(store_entries("/staging"), std::vector<std::string>{});
+    expect_pool_sound("after the deploy that followed a kill at " + c.step);
     EXPECT_FALSE(std::filesystem::is_symlink(site_->store + "/activating"));
     for (const std::string& e : store_entries("")) {
       EXPECT_EQ(e.find(".tmp."), std::string::npos) << "leftover " << e;
@@ -883,6 +920,11 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     expect_current_served("after the deploy that followed a kill at " + c.step);
     if (HasFatalFailure()) return;
   }
+  // What the prune killed while collecting left unlinked, the next prune collects.
+  CommandResult prune = run_tool({"prune", "--store", site_->store, "--keep", "100"});
+  ASSERT_EQ(prune.exit_code, 0) << prune.err;
+  EXPECT_EQ(unlinked_objects(), std::vector<std::string>{});
+  expect_store_complete("after the last prune");
 }
 
 // ---- 4. soak: no fd or memory growth in the children --------------------------------

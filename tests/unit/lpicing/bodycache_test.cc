@@ -102,3 +102,32 @@ TEST_F(BodyCacheTest, SweepDropsMappingsOfPrunedFiles) {
 }
 
 }  // namespace
+
+namespace {
+
+// Revisions share unchanged files as hard links (the store's object pool):
+// the cache keys on path and content, so neither a second name of an inode
+// nor the same path in another revision ever gets a mapping that is not its own.
+TEST_F(BodyCacheTest, PathsSharingAnInodeAreKeyedByPathAndContent) {
+  BodyCache cache;
+  std::filesystem::create_directories(dir_ + "/r1");
+  std::filesystem::create_directories(dir_ + "/r2");
+  std::string x = write("r1/a.css", "x { color: red }\n"), y = write("r1/b.css", "y { color: blue; }\n");
+  // r2 swaps them: r2/a.css is r1/b.css's inode and the other way round.
+  ASSERT_EQ(link(y.c_str(), (dir_ + "/r2/a.css").c_str()), 0);
+  ASSERT_EQ(link(x.c_str(), (dir_ + "/r2/b.css").c_str()), 0);
+  auto r1a = cache.get(x, 17, digest(1));
+  auto r1b = cache.get(y, 19, digest(2));
+  auto r2a = cache.get(dir_ + "/r2/a.css", 19, digest(2));
+  auto r2b = cache.get(dir_ + "/r2/b.css", 17, digest(1));
+  ASSERT_TRUE(r1a && r1b && r2a && r2b);
+  EXPECT_EQ(std::string(r1a->data(), r1a->size()), "x { color: red }\n");
+  EXPECT_EQ(std::string(r2a->data(), r2a->size()), "y { color: blue; }\n");
+  EXPECT_EQ(std::string(r2b->data(), r2b->size()), "x { color: red }\n");
+  EXPECT_EQ(cache.entries(), 4u);
+  // The same path asked with another digest (a revision id deployed again with
+  // other content) is not the older mapping.
+  EXPECT_NE(cache.get(x, 17, digest(3)), r1a);
+}
+
+}  // namespace
