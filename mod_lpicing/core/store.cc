@@ -93,6 +93,12 @@ std::vector<std::string> prune_preview(const std::string& store_dir, std::size_t
   return revisions_to_prune(retention_input(report), keep, current, previous, now);
 }
 
+void write_gc_mark(int storefd) {
+  UniqueFd fd(::openat(storefd, kGcPending, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) throw SystemError("cannot create " + quote(kGcPending), errno);
+  fsync_fd(storefd, "store directory");
+}
+
 // A bundle whose SHA256SUMS came after its files had every file written:
 // those the pool already holds are swapped for links (one rename each, so a
 // staged file is never missing), saving the disk and the precompression.
@@ -213,6 +219,9 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
   auto doomed = revisions_to_prune(retention_input(read_store_report(store.dir())), keep,
                                    read_revision_link_at(store.store(), store.dir(), kCurrent),
                                    read_revision_link_at(store.store(), store.dir(), kPrevious), clock_now(now));
+  // Until the pool is collected, a mark says it must be, so what a killed
+  // prune leaves unlinked is collected by the next one, whatever it removes.
+  if (!doomed.empty()) write_gc_mark(store.store());
   for (const std::string& r : doomed) {
     // Disappear atomically first; the slow recursive delete happens out of sight.
     std::string trash = r + ".deleted." + random_suffix();
@@ -222,8 +231,13 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
     step(hook, "during-prune");
     remove_tree_at(store.staging(), trash, "removed revision " + quote(r));
   }
-  // Also after a prune that removed nothing: a killed one may have left unlinked objects.
-  ObjectPool(store.store()).collect_garbage(hook);
+  // A walk over the whole pool: only when revisions went, now or in a killed prune.
+  struct stat st;
+  if (::fstatat(store.store(), kGcPending, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    ObjectPool(store.store()).collect_garbage(hook);
+    if (::unlinkat(store.store(), kGcPending, 0) != 0 && errno != ENOENT)
+      throw SystemError("cannot remove " + quote(kGcPending), errno);
+  }
   return doomed;
 }
 

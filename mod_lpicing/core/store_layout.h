@@ -6,6 +6,7 @@
 //   STORE/revisions/<R>/INDEX, REVISION, SHA256SUMS[, SHA256SUMS.sig]
 //   STORE/objects/<h0h1>/<sha256 hex>[.br|.font.br|.gz][.none]   the content pool (objects.h):
 //                             every asset file of every revision is a hard link to one of these
+//   STORE/objects.gc-pending  a prune removed revisions and has not yet collected the pool
 //   STORE/staging/            deploys in progress
 //   STORE/.lock               every writer's flock
 //   STORE/activating, previous.pending          a writer's intent, finished by the next one
@@ -27,6 +28,7 @@ namespace lpicing::layout {
 inline constexpr char kRevisions[] = "revisions";
 inline constexpr char kStaging[] = "staging";
 inline constexpr char kObjects[] = "objects";
+inline constexpr char kGcPending[] = "objects.gc-pending";
 inline constexpr char kLock[] = ".lock";
 inline constexpr char kCurrent[] = "current";
 inline constexpr char kPrevious[] = "previous";

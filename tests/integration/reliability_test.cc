@@ -920,10 +920,14 @@ TEST_F(ReliabilityTest, CrashConsistency) {
     expect_current_served("after the deploy that followed a kill at " + c.step);
     if (HasFatalFailure()) return;
   }
-  // What the prune killed while collecting left unlinked, the next prune collects.
+  // What the prune killed while collecting left unlinked, the next prune collects,
+  // though it removes no revision: the killed one's mark says the pool is due.
+  EXPECT_TRUE(std::filesystem::exists(site_->store + "/objects.gc-pending"));
+  EXPECT_NE(unlinked_objects(), std::vector<std::string>{});
   CommandResult prune = run_tool({"prune", "--store", site_->store, "--keep", "100"});
   ASSERT_EQ(prune.exit_code, 0) << prune.err;
   EXPECT_EQ(unlinked_objects(), std::vector<std::string>{});
+  EXPECT_FALSE(std::filesystem::exists(site_->store + "/objects.gc-pending"));
   expect_store_complete("after the last prune");
 }
 

@@ -249,8 +249,13 @@ TEST_F(ObjectsTest, UnlinkedObjectsAKilledRunLeftAreReusedOrCollected) {
   ASSERT_EQ(outcome(r2), Outcome::ok) << message(r2);
   EXPECT_EQ(r2->reuse.files_reused, 2u);
   EXPECT_EQ(stat_of(file("r2", "kept.css")).st_ino, stat_of(object(kept)).st_ino);
-  // A prune that removes no revision still collects them.
+  // A prune that removes no revision leaves the pool alone ...
   StoreResult p = prune_store(store_, 10, kT0);
+  ASSERT_EQ(outcome(p), Outcome::ok) << message(p);
+  EXPECT_TRUE(lpicing_test::exists(object(orphan)));
+  // ... unless a prune was killed before collecting, which its mark says.
+  lpicing_test::write_file(store_ + "/objects.gc-pending", "");
+  p = prune_store(store_, 10, kT0);
   ASSERT_EQ(outcome(p), Outcome::ok) << message(p);
   EXPECT_TRUE(p->pruned.empty());
   EXPECT_FALSE(lpicing_test::exists(object(orphan)));
@@ -258,6 +263,7 @@ TEST_F(ObjectsTest, UnlinkedObjectsAKilledRunLeftAreReusedOrCollected) {
   EXPECT_FALSE(lpicing_test::exists(object(random_bytes(10, 3), VariantKind::gzip)));
   EXPECT_TRUE(lpicing_test::exists(object(kept)));
   EXPECT_TRUE(lpicing_test::exists(object(js_, VariantKind::gzip)));
+  EXPECT_FALSE(lpicing_test::exists(store_ + "/objects.gc-pending"));
   expect_revision_whole("r1");
   expect_revision_whole("r2");
 }
