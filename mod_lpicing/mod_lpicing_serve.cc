@@ -16,6 +16,12 @@ using namespace lpicing_httpd;
 
 namespace {
 
+// r->uri is PREFIX or under PREFIX/.
+bool under_prefix(const ServerConf* c, const char* uri) {
+  std::size_t n = std::strlen(c->prefix);
+  return std::strncmp(uri, c->prefix, n) == 0 && (uri[n] == '/' || uri[n] == '\0');
+}
+
 // Errors and 404s are never cached: a revision may appear a moment later.
 void no_store(request_rec* r) {
   apr_table_setn(r->err_headers_out, "Cache-Control", lpicing::kCacheControlNotFound.data());
@@ -345,9 +351,8 @@ void lpicing_child_init(apr_pool_t* pchild, server_rec* s) {
 // %2e%2e, %00 and %2F never get here), resolving the revision exactly once.
 int lpicing_translate_name(request_rec* r) {
   ServerConf* c = conf_of(r->server);
-  if (!c->store || !c->cache) return DECLINED;
+  if (!c->store || !c->cache || !under_prefix(c, r->uri)) return DECLINED;
   std::size_t n = std::strlen(c->prefix);
-  if (std::strncmp(r->uri, c->prefix, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) return DECLINED;
   if (!r->main) apr_table_setn(r->notes, kCountedNote, "1");
   return guarded(r, [&]() -> int {
     // One URL per file: the path as sent, decoded but not normalised, so
@@ -389,13 +394,15 @@ int lpicing_translate_name(request_rec* r) {
     std::size_t name_len = f.file.size() - (f.encoding == lpicing::Encoding::identity ? 0 : 3);
     r->filename = apr_pstrmemdup(r->pool, f.file.data(), name_len);
     r->handler = kHandler;
-    const char* accepted = apr_table_get(r->headers_in, "Accept-Encoding");
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "LPI0103: %s: %s revision %s, file %s, %s variant (Accept-Encoding: %s), serving %s", r->uri,
-                  f.kind == lpicing::PathKind::versioned ? "versioned" : "current", f.revision.c_str(),
-                  f.entry->path.c_str(),
-                  f.encoding == lpicing::Encoding::identity ? "identity" : lpicing::content_encoding(f.encoding).data(),
-                  accepted ? accepted : "none", f.file.c_str());
+    // (In C++ ap_log_rerror is a plain call: the level test keeps its arguments off the hot path.)
+    if (APLOG_R_IS_LEVEL(r, APLOG_DEBUG))
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                    "LPI0103: %s: %s revision %s, file %s, %s variant (Accept-Encoding: %s), serving %s", r->uri,
+                    f.kind == lpicing::PathKind::versioned ? "versioned" : "current", f.revision.c_str(),
+                    f.entry->path.c_str(),
+                    f.encoding == lpicing::Encoding::identity ? "identity"
+                                                              : lpicing::content_encoding(f.encoding).data(),
+                    accept ? accept : "none", f.file.c_str());
     return OK;
   });
 }
