@@ -9,6 +9,7 @@
 
 #include "lasting.h"
 #include "mod_lpedge.h"
+#include "upgrade.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -150,6 +151,13 @@ static int quick_handler(request_rec* r, int lookup_uri) {
       ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "LPE0111: control byte in request target on %s: 400",
                     r->hostname);
       return HTTP_BAD_REQUEST;
+    }
+    // Upgrade: h2c, which httpd's own upgrade (a handler hook) would never
+    // see: the redirect then goes out as h2 stream 1, through this hook again.
+    if (const char* protocol = lpweb::httpd::switch_protocol_if_asked(r)) {
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0113: %s %s on %s: switched to %s, redirected there",
+                    r->method, r->unparsed_uri, r->hostname, protocol);
+      return DONE;
     }
     // Answered here rather than through ap_die(): no canned HTML page to
     // build and escape, just the status line and headers. A request body is

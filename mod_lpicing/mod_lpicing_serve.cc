@@ -6,6 +6,7 @@
 
 #include "lasting.h"
 #include "mod_lpicing.h"
+#include "upgrade.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -431,7 +432,13 @@ int lpicing_handler(request_rec* r) {
 int lpicing_quick_handler(request_rec* r, int lookup) {
   if (lookup || r->main || r->prev || r->proxyreq) return DECLINED;
   ServerConf* c = conf_of(r->server);
-  if (c->quick != 1 || !c->store) return DECLINED;
+  if (c->quick != 1 || !c->store || !c->cache || !under_prefix(c, r->uri)) return DECLINED;
+  // Upgrade: h2c, which httpd's own upgrade (a handler hook) would never see.
+  // Before the lookup: the request is served, and counted, as h2 stream 1.
+  if (const char* protocol = lpweb::httpd::switch_protocol_if_asked(r)) {
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0107: %s: switched to %s, served there", r->uri, protocol);
+    return DONE;
+  }
   int status = lpicing_translate_name(r);
   if (status != OK) return status;  // DECLINED: not ours; or a 4xx/5xx for ap_die
   ap_run_type_checker(r);           // mod_mime types the asset by r->filename
