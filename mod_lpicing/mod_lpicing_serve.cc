@@ -168,8 +168,11 @@ int serve_asset(request_rec* r, RequestState* st) {
 
   auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
   // A small body comes from the child's mappings (EnableMMAP Off: never).
+  // Not on an h2 stream (c->master): mod_http2 copies a memory bucket three
+  // times on its way to the client's connection, and passes a file bucket on.
   std::shared_ptr<const lpicing::MappedBody> body;
-  if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF) body = c->bodies->get(f.file, f.size, f.sha256);
+  if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF && !r->connection->master)
+    body = c->bodies->get(f.file, f.size, f.sha256);
   apr_file_t* fd = nullptr;
   if (!body) {
     int status = open_store_file(r, core, f.file, f.size, &fd);

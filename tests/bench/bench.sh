@@ -14,7 +14,8 @@
 #   tests/bench/bench.sh [--smoke] [--out FILE.json] [--only REGEX]
 #   --smoke   every case for 1 s, one round, few requests under callgrind (CI)
 #   --only R  only the wrk/h2load cases whose name matches R (and sections: callgrind, deploy, memory, combo)
-# LPWEB_BENCH_KEEP_CG=DIR keeps the callgrind profiles there (callgrind_annotate them).
+# LPWEB_BENCH_KEEP_CG=DIR keeps the callgrind profiles there (callgrind_annotate them);
+# LPWEB_BENCH_CG_ONLY=REGEX profiles only the callgrind cases it matches.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/conf/private-httpd.sh"
@@ -321,6 +322,7 @@ if [[ callgrind =~ $only ]]; then
   }
   per_request() {  # name conf host path [header]
     local base full
+    [[ $1 =~ ${LPWEB_BENCH_CG_ONLY:-.} ]] || return 0
     cg_name=$1
     base=$(cg_total "$2" "$3" "$4" 0 "${5:-}")
     full=$(cg_total "$2" "$3" "$4" "$cg_requests" "${5:-}")
@@ -328,16 +330,16 @@ if [[ callgrind =~ $only ]]; then
   }
   per_request redirect_lpedge "$work/cg/lpedge.conf" bugs.edge.bench "$target"
   ir[decide_only]=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/cg/last.out" 2>/dev/null |
-    awk '/lpedge::decide\(/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests")
+    awk '/lpedge::decide\(/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests") || true
   per_request redirect_alias "$work/cg/lpedge.conf" bugs.alias.bench "$target"
   per_request passthrough_lpedge "$work/cg/lpedge.conf" prod.bench /app-5k.css
   # mod_lpedge's own share of a non-edge request: its quick handler, inclusive.
   ir[passthrough_hook]=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/cg/last.out" 2>/dev/null |
-    awk '/[^_]quick_handler/ && /mod_lpedge/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests")
+    awk '/[^_]quick_handler/ && /mod_lpedge/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests") || true
   per_request passthrough_plain "$work/cg/plain.conf" prod.bench /app-5k.css
   per_request icing_5k_identity "$work/cg/plain.conf" prod.bench /+icing/revbench1/app-5k.css
   ir[resolve_only]=$(callgrind_annotate --inclusive=yes --threshold=100 "$work/cg/last.out" 2>/dev/null |
-    awk '/lpicing::resolve_request\(/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests")
+    awk '/lpicing::resolve_request\(/ && !done {gsub(",", "", $1); print int($1 / n); done = 1}' n="$cg_requests") || true
   per_request static_5k "$work/cg/plain.conf" prod.bench /app-5k.css
   per_request redirect_floor "$work/cg/plain.conf" floor.bench "$target"
   per_request floor_empty "$work/cg/plain.conf" empty.bench /
@@ -460,7 +462,10 @@ for proto in "" tls_ h2_; do
 done
 row floor_asis
 [ -n "$bad_cases" ] && { echo; echo "**responses not as expected in:$bad_cases** (see stderr)"; }
-if [ ${#ir[@]} -gt 0 ]; then
+if [ ${#ir[@]} -gt 0 ] && [ -n "${LPWEB_BENCH_CG_ONLY:-}" ]; then
+  echo
+  for k in "${!ir[@]}"; do echo "instructions per request, $k: ${ir[$k]}"; done
+elif [ ${#ir[@]} -gt 0 ]; then
   echo
   echo "| instructions per request (callgrind, httpd -X, $cg_requests keep-alive requests) | Ir | ratio |"
   echo "| --- | --- | --- |"
