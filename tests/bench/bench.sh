@@ -11,9 +11,10 @@
 # drop-to-first-200 latency and private memory per child; last, a combo flood
 # (combo_flood.sh: a plain asset's latency while clients send distinct combos).
 # Prints a markdown table and writes JSON.
-#   tests/bench/bench.sh [--smoke] [--out FILE.json] [--only REGEX]
+#   tests/bench/bench.sh [--smoke] [--out FILE.json] [--only REGEX] [--rounds N]
 #   --smoke   every case for 1 s, one round, few requests under callgrind (CI)
 #   --only R  only the wrk/h2load cases whose name matches R (and sections: callgrind, deploy, memory, combo)
+#   --rounds N  alternating rounds of each case (default 3): more to narrow a close ratio
 # LPWEB_BENCH_KEEP_CG=DIR keeps the callgrind profiles there (callgrind_annotate them);
 # LPWEB_BENCH_CG_ONLY=REGEX profiles only the callgrind cases it matches.
 set -euo pipefail
@@ -25,7 +26,8 @@ while [ $# -gt 0 ]; do
     --smoke) duration=1 rounds=1 cg_requests=50 drops_n=2 smoke=1 ;;
     --out) out=$2; shift ;;
     --only) only=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--out FILE.json] [--only REGEX]" >&2; exit 64 ;;
+    --rounds) rounds=$2; shift ;;
+    *) echo "usage: $0 [--smoke] [--out FILE.json] [--only REGEX] [--rounds N]" >&2; exit 64 ;;
   esac
   shift
 done
