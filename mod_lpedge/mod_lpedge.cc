@@ -4,10 +4,12 @@
 // themselves are made by the core (core/edge.h).
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "lasting.h"
 #include "mod_lpedge.h"
+#include "upgrade.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -130,14 +132,15 @@ static int quick_handler(request_rec* r, int lookup_uri) {
   if (!conf || conf->policy->rules().empty() || !r->hostname || !r->unparsed_uri) return DECLINED;
   return guarded(r, DECLINED, [&]() -> int {
     // The cheap no for every request that is not for an edge host.
-    const lpedge::Rule* matched = lpedge::match_host(*conf->policy, r->hostname, nullptr);
+    std::string_view leading;
+    const lpedge::Rule* matched = lpedge::match_host(*conf->policy, r->hostname, &leading);
     if (!matched) return DECLINED;
     lpedge::Request request;
     request.host = r->hostname;
     request.method = r->method ? r->method : "";
     request.target = r->unparsed_uri;
     request.secure = std::strcmp(ap_http_scheme(r), "https") == 0;
-    lpedge::Decision d = lpedge::decide(*conf->policy, request);
+    lpedge::Decision d = lpedge::decide(*conf->policy, request, *matched, leading);
     if (d.kind == lpedge::Decision::pass) {
       ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                     "LPE0112: %s %s on %s matched edge host %s: exempt path (or no path), not redirected", r->method,
@@ -149,24 +152,33 @@ static int quick_handler(request_rec* r, int lookup_uri) {
                     r->hostname);
       return HTTP_BAD_REQUEST;
     }
+    // Upgrade: h2c, which httpd's own upgrade (a handler hook) would never
+    // see: the redirect then goes out as h2 stream 1, through this hook again.
+    if (const char* protocol = lpweb::httpd::switch_protocol_if_asked(r)) {
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0113: %s %s on %s: switched to %s, redirected there",
+                    r->method, r->unparsed_uri, r->hostname, protocol);
+      return DONE;
+    }
     // Answered here rather than through ap_die(): no canned HTML page to
     // build and escape, just the status line and headers. A request body is
     // still read and discarded by ap_finalize_request_protocol(), so
     // keep-alive survives a POST.
+    // No body: httpd's content-length filter adds "Content-Length: 0".
     r->status = d.status;
     r->status_line = nullptr;
-    apr_table_setn(r->headers_out, "Location", apr_pstrmemdup(r->pool, d.location.data(), d.location.size()));
+    const char* location = apr_pstrmemdup(r->pool, d.location.data(), d.location.size());
+    apr_table_setn(r->headers_out, "Location", location);
     if (conf->policy->cache_control)
       apr_table_setn(r->headers_out, "Cache-Control", conf->policy->cache_control->c_str());
-    ap_set_content_length(r, 0);
     apr_table_setn(r->subprocess_env, "LPEDGE_REDIRECTED", d.rule->edge_host.c_str());
     // Output filters are normally inserted after quick handlers; without
     // this, mod_headers' "Header [always] set" (HSTS...) would miss redirects.
     ap_run_insert_filter(r);
     conf->counters.add(d.safe_method ? d.rule->slot_safe : d.rule->slot_unsafe, 0);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0110: %s %s on %s matched edge host %s: %d to %s", r->method,
-                  r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status,
-                  apr_table_get(r->headers_out, "Location"));
+    // (In C++ ap_log_rerror is a plain call: the level test keeps its arguments off the hot path.)
+    if (APLOG_R_IS_LEVEL(r, APLOG_DEBUG))
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPE0110: %s %s on %s matched edge host %s: %d to %s", r->method,
+                    r->unparsed_uri, r->hostname, d.rule->edge_host.c_str(), d.status, location);
     return OK;
   });
 }

@@ -6,6 +6,7 @@
 
 #include "lasting.h"
 #include "mod_lpicing.h"
+#include "upgrade.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -15,6 +16,12 @@
 using namespace lpicing_httpd;
 
 namespace {
+
+// r->uri is PREFIX or under PREFIX/.
+bool under_prefix(const ServerConf* c, const char* uri) {
+  std::size_t n = std::strlen(c->prefix);
+  return std::strncmp(uri, c->prefix, n) == 0 && (uri[n] == '/' || uri[n] == '\0');
+}
 
 // Errors and 404s are never cached: a revision may appear a moment later.
 void no_store(request_rec* r) {
@@ -161,8 +168,11 @@ int serve_asset(request_rec* r, RequestState* st) {
 
   auto* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
   // A small body comes from the child's mappings (EnableMMAP Off: never).
+  // Not on an h2 stream (c->master): mod_http2 copies a memory bucket three
+  // times on its way to the client's connection, and passes a file bucket on.
   std::shared_ptr<const lpicing::MappedBody> body;
-  if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF) body = c->bodies->get(f.file, f.size, f.sha256);
+  if (c->bodies && core->enable_mmap != ENABLE_MMAP_OFF && !r->connection->master)
+    body = c->bodies->get(f.file, f.size, f.sha256);
   apr_file_t* fd = nullptr;
   if (!body) {
     int status = open_store_file(r, core, f.file, f.size, &fd);
@@ -345,9 +355,8 @@ void lpicing_child_init(apr_pool_t* pchild, server_rec* s) {
 // %2e%2e, %00 and %2F never get here), resolving the revision exactly once.
 int lpicing_translate_name(request_rec* r) {
   ServerConf* c = conf_of(r->server);
-  if (!c->store || !c->cache) return DECLINED;
+  if (!c->store || !c->cache || !under_prefix(c, r->uri)) return DECLINED;
   std::size_t n = std::strlen(c->prefix);
-  if (std::strncmp(r->uri, c->prefix, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) return DECLINED;
   if (!r->main) apr_table_setn(r->notes, kCountedNote, "1");
   return guarded(r, [&]() -> int {
     // One URL per file: the path as sent, decoded but not normalised, so
@@ -389,13 +398,15 @@ int lpicing_translate_name(request_rec* r) {
     std::size_t name_len = f.file.size() - (f.encoding == lpicing::Encoding::identity ? 0 : 3);
     r->filename = apr_pstrmemdup(r->pool, f.file.data(), name_len);
     r->handler = kHandler;
-    const char* accepted = apr_table_get(r->headers_in, "Accept-Encoding");
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "LPI0103: %s: %s revision %s, file %s, %s variant (Accept-Encoding: %s), serving %s", r->uri,
-                  f.kind == lpicing::PathKind::versioned ? "versioned" : "current", f.revision.c_str(),
-                  f.entry->path.c_str(),
-                  f.encoding == lpicing::Encoding::identity ? "identity" : lpicing::content_encoding(f.encoding).data(),
-                  accepted ? accepted : "none", f.file.c_str());
+    // (In C++ ap_log_rerror is a plain call: the level test keeps its arguments off the hot path.)
+    if (APLOG_R_IS_LEVEL(r, APLOG_DEBUG))
+      ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                    "LPI0103: %s: %s revision %s, file %s, %s variant (Accept-Encoding: %s), serving %s", r->uri,
+                    f.kind == lpicing::PathKind::versioned ? "versioned" : "current", f.revision.c_str(),
+                    f.entry->path.c_str(),
+                    f.encoding == lpicing::Encoding::identity ? "identity"
+                                                              : lpicing::content_encoding(f.encoding).data(),
+                    accept ? accept : "none", f.file.c_str());
     return OK;
   });
 }
@@ -424,7 +435,13 @@ int lpicing_handler(request_rec* r) {
 int lpicing_quick_handler(request_rec* r, int lookup) {
   if (lookup || r->main || r->prev || r->proxyreq) return DECLINED;
   ServerConf* c = conf_of(r->server);
-  if (c->quick != 1 || !c->store) return DECLINED;
+  if (c->quick != 1 || !c->store || !c->cache || !under_prefix(c, r->uri)) return DECLINED;
+  // Upgrade: h2c, which httpd's own upgrade (a handler hook) would never see.
+  // Before the lookup: the request is served, and counted, as h2 stream 1.
+  if (const char* protocol = lpweb::httpd::switch_protocol_if_asked(r)) {
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "LPI0107: %s: switched to %s, served there", r->uri, protocol);
+    return DONE;
+  }
   int status = lpicing_translate_name(r);
   if (status != OK) return status;  // DECLINED: not ours; or a 4xx/5xx for ap_die
   ap_run_type_checker(r);           // mod_mime types the asset by r->filename

@@ -216,6 +216,7 @@ lpweb::Status Policy::add_rule(std::string_view edge_host, std::string_view prod
   std::string_view prod_name = strip_port(production_host);
   rule.production_host = to_lower(strip_trailing_dot(prod_name)) + std::string(production_host.substr(prod_name.size()));
   std::string_view prod_bare = strip_port(rule.production_host);
+  rule.production_is_ip = is_ip_literal(prod_bare);
 
   for (const Rule& r : rules_) {
     if (r.edge_host == rule.edge_host) return lpweb::rejected("edge host '" + rule.edge_host + "' is configured twice");
@@ -276,7 +277,7 @@ const Rule* match_host(const Policy& policy, std::string_view host, std::string_
     if (!lead.empty()) lead.remove_suffix(1);  // the dot before the edge host
     // The leading labels travel into Location, so they must be plain labels,
     // and an IP-literal production host has no subdomains to put them on.
-    if (!lead.empty() && (!check_dns_name(lead).ok() || is_ip_literal(strip_port(rule.production_host))))
+    if (!lead.empty() && (rule.production_is_ip || !check_dns_name(lead).ok()))
       return nullptr;
     if (leading) *leading = lead;
     return &rule;
@@ -285,12 +286,16 @@ const Rule* match_host(const Policy& policy, std::string_view host, std::string_
 }
 
 Decision decide(const Policy& policy, const Request& request) {
-  Decision d;
-  if (policy.rules().empty() || request.host.empty()) return d;
+  if (policy.rules().empty() || request.host.empty()) return {};
   std::string_view leading;
   const Rule* rule = match_host(policy, request.host, &leading);
-  if (!rule) return d;
+  if (!rule) return {};
+  return decide(policy, request, *rule, leading);
+}
 
+Decision decide(const Policy& policy, const Request& request, const Rule& matched, std::string_view leading) {
+  Decision d;
+  const Rule* rule = &matched;
   std::string_view rest;
   bool add_slash = false;
   if (!path_and_query(request.target, &rest, &add_slash)) return d;

@@ -17,6 +17,7 @@ enum class Scheme { preserve, http, https };
 struct Rule {
   std::string edge_host;        // lower case, no trailing dot, no port
   std::string production_host;  // lower case, may carry ":port"
+  bool production_is_ip = false;  // an IP literal: no subdomains to keep leading labels on
   // Indices into the shared counter table for (edge host, status); -1 when
   // not registered. Filled in by the adapter after configuration.
   int slot_safe = -1;
@@ -89,5 +90,8 @@ const Rule* match_host(const Policy& policy, std::string_view host, std::string_
 
 // The redirect for `request`, or pass when it is not to be redirected.
 Decision decide(const Policy& policy, const Request& request);
+// The same for a request whose host match_host() matched to `rule` with
+// `leading` labels: what an adapter that asked match_host first calls.
+Decision decide(const Policy& policy, const Request& request, const Rule& rule, std::string_view leading);
 
 }  // namespace lpedge

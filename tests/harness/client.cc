@@ -90,9 +90,11 @@ Response fetch(int port, const Request& request) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
+  if (request.http_version) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, request.http_version);
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) r.error = curl_easy_strerror(rc);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &r.http_version);
   curl_slist_free_all(headers);
   curl_slist_free_all(resolves);
   return r;

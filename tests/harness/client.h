@@ -17,6 +17,7 @@ struct Response {
   Headers headers;
   std::string body;
   std::string error;  // transport error, empty on success
+  long http_version = 0;  // CURLINFO_HTTP_VERSION from fetch(): CURL_HTTP_VERSION_1_1, _2_0...
 
   // The value of the first header `name` (lower case), "" when absent.
   std::string header(std::string_view name) const;
@@ -29,6 +30,9 @@ struct Request {
   std::string target = "/";        // sent as is (no dot squashing)
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
+  // CURLOPT_HTTP_VERSION; 0 leaves libcurl's default. CURL_HTTP_VERSION_2_0 on
+  // http:// asks for an upgrade (Upgrade: h2c).
+  long http_version = 0;
 };
 
 // One request through libcurl to http://HOST:PORT/TARGET, HOST pinned to 127.0.0.1.
