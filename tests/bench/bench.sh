@@ -7,7 +7,8 @@
 # the least a quick handler can do for a 301 or an empty 204. Each case runs
 # under wrk (HTTP/1.1, plain or TLS) or h2load (h2 over TLS) in turn with its
 # baselines (A B C A B C ...) so machine drift cancels. Then
-# instruction counts per request (callgrind, deterministic; h1 and h2c), deploy time,
+# instruction counts per request (callgrind, deterministic; h1 and h2c), deploys
+# (deploy_bench.sh: full vs 5% release, disk of 7 revisions, 100,000 entries),
 # drop-to-first-200 latency and private memory per child; last, a combo flood
 # (combo_flood.sh: a plain asset's latency while clients send distinct combos).
 # Prints a markdown table and writes JSON.
@@ -356,19 +357,14 @@ if [[ callgrind =~ $only ]]; then
 fi
 
 # ---- deploy, drop, memory ----
-deploy_s=- drop_p50=- drop_p99=- drop_max=- drops="" bundle_mb=- rss_1=- rss_50=-
+drop_p50=- drop_p99=- drop_max=- drops="" rss_1=- rss_50=- deploy_report=""
 if [[ deploy =~ $only ]]; then
-  gen=$work/gen
-  for d in $(seq 0 19); do mkdir -p "$gen/d$d"; done
-  for i in $(seq 0 1999); do
-    f="$gen/d$((i % 20))/f$i"
-    if (( i % 2 )); then head -c 7500 /dev/urandom > "$f.bin"; else gen_text 12000 "$f.css"; fi
-  done
-  "$tool" pack "$gen" -r big1 -o "$work/big1.tar.gz" >/dev/null
-  bundle_mb=$(du -sm "$gen" | cut -f1)
-  t0=$(now)
-  "$tool" deploy "$work/big1.tar.gz" --store "$work/store" --no-activate >/dev/null
-  deploy_s=$(elapsed "$t0" "$(now)")
+  # Full vs incremental deploys, the store's disk, a 100,000-entry bundle
+  # (deploy_bench.sh; the httpds here sit idle meanwhile).
+  deploy_args=(--tool "$tool")
+  [ "$smoke" = 1 ] && deploy_args+=(--smoke)
+  [ -n "$out" ] && deploy_args+=(--out "${out%.json}-deploy.json")
+  deploy_report=$("$root/tests/bench/deploy_bench.sh" "${deploy_args[@]}")
 
   for i in $(seq 1 "$drops_n"); do
     mkdir -p "$work/drop$i"
@@ -489,7 +485,7 @@ elif [ ${#ir[@]} -gt 0 ]; then
   echo "| h2c: empty 204 (mod_http2's floor) | ${ir[h2_floor_empty]} | |"
 fi
 echo
-echo "deploy of a 2,000-file ${bundle_mb} MB bundle: ${deploy_s} s"
+[ -z "$deploy_report" ] || echo "$deploy_report"
 echo "drop-to-first-200 over $(wc -w <<<"$drops") drops: p50 ${drop_p50} s, p99 ${drop_p99} s, max ${drop_max} s"
 echo "private memory of the largest serving child: ${rss_1} kB with 1 revision, ${rss_50} kB with 50"
 
@@ -513,7 +509,7 @@ if [ -n "$out" ]; then
       printf '    "%s": %s' "$k" "${ir[$k]:-null}"
     done
     echo; echo "  },"
-    printf '  "deploy_seconds": "%s", "drop_to_first_200": {"p50": "%s", "p99": "%s", "max": "%s"},\n' "$deploy_s" "$drop_p50" "$drop_p99" "$drop_max"
+    printf '  "drop_to_first_200": {"p50": "%s", "p99": "%s", "max": "%s"},\n' "$drop_p50" "$drop_p99" "$drop_max"
     printf '  "private_kb_per_child": {"revisions_1": "%s", "revisions_50": "%s"}\n}\n' "$rss_1" "$rss_50"
   } > "$out"
 fi
