@@ -35,6 +35,13 @@ std::string random_bytes(std::size_t n, unsigned seed) {
   return s;
 }
 
+BundleSpec spec(const std::string& revision, std::vector<std::pair<std::string, std::string>> files) {
+  BundleSpec s;
+  s.revision = revision;
+  s.files = std::move(files);
+  return s;
+}
+
 struct stat stat_of(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
@@ -81,7 +88,7 @@ class ObjectsTest : public ::testing::Test {
 };
 
 TEST_F(ObjectsTest, UnchangedFilesAreLinkedNotWrittenAndTheirVariantsNotComputed) {
-  BundleSpec a{"r1", {{"css/app.css", css_}, {"js/app.js", js_}, {"img/logo.png", png_}}};
+  BundleSpec a = spec("r1", {{"css/app.css", css_}, {"js/app.js", js_}, {"img/logo.png", png_}});
   StoreResult r1 = deploy(a);
   ASSERT_EQ(outcome(r1), Outcome::ok) << message(r1);
   EXPECT_EQ(r1->reuse.files_reused, 0u);
@@ -115,11 +122,11 @@ TEST_F(ObjectsTest, UnchangedFilesAreLinkedNotWrittenAndTheirVariantsNotComputed
 }
 
 TEST_F(ObjectsTest, StoredFilesAreReadOnlyAndAReusedOneIsNeverTouched) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"js/app.js", js_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"js/app.js", js_}}))), Outcome::ok);
   struct stat before = stat_of(file("r1", "js/app.js"));
   EXPECT_EQ(before.st_mode & 07777, 0444u);
   EXPECT_EQ(before.st_mtime, kT0);
-  BundleSpec later{"r2", {{"js/app.js", js_}}};
+  BundleSpec later = spec("r2", {{"js/app.js", js_}});
   later.mtime = kT0 + 5000;  // rebuilt: same bytes, a newer time
   ASSERT_EQ(outcome(deploy(later)), Outcome::ok);
   struct stat after = stat_of(file("r1", "js/app.js"));
@@ -134,9 +141,9 @@ TEST_F(ObjectsTest, StoredFilesAreReadOnlyAndAReusedOneIsNeverTouched) {
 }
 
 TEST_F(ObjectsTest, AVariantDependsOnTheBytesAndItsModeNotThePath) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"a/app.css", css_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"a/app.css", css_}}))), Outcome::ok);
   // The same bytes under another name and as a font: gzip is shared, brotli's font mode is its own.
-  StoreResult r2 = deploy({"r2", {{"b/moved.css", css_}, {"fonts/same.ttf", css_}}});
+  StoreResult r2 = deploy(spec("r2", {{"b/moved.css", css_}, {"fonts/same.ttf", css_}}));
   ASSERT_EQ(outcome(r2), Outcome::ok) << message(r2);
   EXPECT_EQ(r2->reuse.variants_reused, 3u);    // moved.css br and gz, same.ttf gz
   EXPECT_EQ(r2->reuse.variants_computed, 1u);  // same.ttf br, in font mode
@@ -154,24 +161,24 @@ TEST_F(ObjectsTest, AVariantNotWorthKeepingIsNotComputedAgain) {
   o.bundle.on_progress = [&](const DeployProgress& p) {
     if (p.phase == DeployProgress::Phase::precompressing && p.done == 0) totals.push_back(p.total);
   };
-  StoreResult r1 = deploy({"r1", {{"noise.css", noise}}}, o);
+  StoreResult r1 = deploy(spec("r1", {{"noise.css", noise}}), o);
   ASSERT_EQ(outcome(r1), Outcome::ok) << message(r1);
   EXPECT_EQ(totals, std::vector<std::size_t>{1});
   EXPECT_FALSE(lpicing_test::exists(file("r1", "noise.css.br")));
   EXPECT_TRUE(lpicing_test::exists(object(noise, VariantKind::br_text) + ".none"));
   totals.clear();
-  StoreResult r2 = deploy({"r2", {{"again/noise.css", noise}}}, o);
+  StoreResult r2 = deploy(spec("r2", {{"again/noise.css", noise}}), o);
   ASSERT_EQ(outcome(r2), Outcome::ok) << message(r2);
   EXPECT_EQ(totals, std::vector<std::size_t>{}) << "nothing left to compress";
   EXPECT_FALSE(lpicing_test::exists(file("r2", "again/noise.css.br")));
 }
 
 TEST_F(ObjectsTest, ALyingSha256sumsNeverReachesAStoredCopy) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"js/app.js", js_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"js/app.js", js_}}))), Outcome::ok);
   auto before = lpicing_test::snapshot(store_);
   // SHA256SUMS names the stored copy's digest for other bytes: the link made
   // before the data is read must not survive it.
-  BundleSpec liar{"r2", {{"js/app.js", std::string(js_.size(), 'x')}}};
+  BundleSpec liar = spec("r2", {{"js/app.js", std::string(js_.size(), 'x')}});
   liar.unlisted = {"js/app.js"};
   liar.extra_sums = lpicing_test::sums_line(js_, "js/app.js");
   StoreResult r = deploy(liar);
@@ -184,9 +191,9 @@ TEST_F(ObjectsTest, ALyingSha256sumsNeverReachesAStoredCopy) {
 }
 
 TEST_F(ObjectsTest, ABundleListingItsSumsLastIsDedupedAfterReading) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"js/app.js", js_}, {"img/logo.png", png_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"js/app.js", js_}, {"img/logo.png", png_}}))), Outcome::ok);
   // By hand with tar: the files first, SHA256SUMS last.
-  BundleSpec s{"r2", {{"js/app.js", js_}, {"img/logo.png", png_}}};
+  BundleSpec s = spec("r2", {{"js/app.js", js_}, {"img/logo.png", png_}});
   std::vector<TarEntry> entries = {{TarEntry::file, "REVISION", "r2\n", 0, kT0, ""},
                                    {TarEntry::file, "js/app.js", js_, 0, kT0, ""},
                                    {TarEntry::file, "img/logo.png", png_, 0, kT0, ""},
@@ -208,11 +215,12 @@ TEST_F(ObjectsTest, PruneKeepsEveryByteAKeptRevisionLinksAndCollectsTheRest) {
   const std::string only_r1 = lpicing_test::css_text(70), only_r2 = lpicing_test::css_text(80);
   DeployOptions early;
   early.now = kT0;
-  ASSERT_EQ(outcome(deploy({"r1", {{"shared.js", js_}, {"gone.css", only_r1}}}, early)), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"shared.js", js_}, {"gone.css", only_r1}}), early)), Outcome::ok);
   DeployOptions later;
   later.now = kT0 + 100;
-  ASSERT_EQ(outcome(deploy({"r2", {{"shared.js", js_}, {"new.css", only_r2}}}, later)), Outcome::ok);
-  ASSERT_EQ(outcome(deploy({"r3", {{"shared.js", js_}, {"new.css", only_r2}, {"x.txt", "x\n"}}}, later)), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r2", {{"shared.js", js_}, {"new.css", only_r2}}), later)), Outcome::ok);
+  BundleSpec r3 = spec("r3", {{"shared.js", js_}, {"new.css", only_r2}, {"x.txt", "x\n"}});
+  ASSERT_EQ(outcome(deploy(r3, later)), Outcome::ok);
   StoreResult pruned = prune_store(store_, 1, kT0 + 10 * kPruneGraceSeconds);
   ASSERT_EQ(outcome(pruned), Outcome::ok) << message(pruned);
   EXPECT_EQ(pruned->pruned, std::vector<std::string>{"r1"});
@@ -228,7 +236,7 @@ TEST_F(ObjectsTest, PruneKeepsEveryByteAKeptRevisionLinksAndCollectsTheRest) {
 }
 
 TEST_F(ObjectsTest, UnlinkedObjectsAKilledRunLeftAreReusedOrCollected) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"js/app.js", js_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"js/app.js", js_}}))), Outcome::ok);
   // What a prune killed between removing a revision and collecting leaves:
   // objects (and marks) no revision links, plus a variant whose object is gone.
   const std::string orphan = lpicing_test::css_text(90), kept = lpicing_test::css_text(95);
@@ -245,7 +253,7 @@ TEST_F(ObjectsTest, UnlinkedObjectsAKilledRunLeftAreReusedOrCollected) {
   write_object(object(orphan, VariantKind::br_text) + ".none", "");
   write_object(object(random_bytes(10, 3), VariantKind::gzip), "stray");
   // A deploy first: the leftover with the right bytes is as good as any.
-  StoreResult r2 = deploy({"r2", {{"js/app.js", js_}, {"kept.css", kept}}});
+  StoreResult r2 = deploy(spec("r2", {{"js/app.js", js_}, {"kept.css", kept}}));
   ASSERT_EQ(outcome(r2), Outcome::ok) << message(r2);
   EXPECT_EQ(r2->reuse.files_reused, 2u);
   EXPECT_EQ(stat_of(file("r2", "kept.css")).st_ino, stat_of(object(kept)).st_ino);
@@ -269,19 +277,19 @@ TEST_F(ObjectsTest, UnlinkedObjectsAKilledRunLeftAreReusedOrCollected) {
 }
 
 TEST_F(ObjectsTest, AStoredCopyOfAnotherSizeIsNotReused) {
-  ASSERT_EQ(outcome(deploy({"r1", {{"js/app.js", js_}}})), Outcome::ok);
+  ASSERT_EQ(outcome(deploy(spec("r1", {{"js/app.js", js_}}))), Outcome::ok);
   // A damaged pool entry (truncated by hand): never linked into a new revision.
   std::string p = object(js_);
   ASSERT_EQ(chmod(p.c_str(), 0644), 0);
   ASSERT_EQ(truncate(p.c_str(), 10), 0);
-  StoreResult r2 = deploy({"r2", {{"js/app.js", js_}}});
+  StoreResult r2 = deploy(spec("r2", {{"js/app.js", js_}}));
   ASSERT_EQ(outcome(r2), Outcome::ok) << message(r2);
   EXPECT_EQ(r2->reuse.files_reused, 0u);
   EXPECT_EQ(lpicing_test::slurp(file("r2", "js/app.js")), js_);
 }
 
 TEST_F(ObjectsTest, EarlySums256ListingTooManyFilesIsRefusedBeforeAnyFileIsRead) {
-  BundleSpec s{"r1", {}};
+  BundleSpec s = spec("r1", {});
   for (int i = 0; i < 30; ++i) s.files.push_back({"f" + std::to_string(i) + ".txt", std::to_string(i)});
   std::uint64_t most_entries = 0;
   DeployOptions o;
