@@ -1,6 +1,8 @@
 // JSON strings and Prometheus label values, valid UTF-8 whatever the input.
 #include "text.h"
 
+#include <cstdio>
+
 #include "hex.h"
 
 namespace lpweb {
@@ -145,6 +147,13 @@ std::string quote(std::string_view name) {
   }
   s.push_back('"');
   return s;
+}
+
+std::string human_bytes(std::uint64_t n) {
+  char buf[32];
+  if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
+  return buf;
 }
 
 }  // namespace lpweb

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ void append_html_escaped(std::string& out, std::string_view s);
 
 // The pieces of `s` between each `sep` ("a,,b" → "a", "", "b"; "" → "").
 std::vector<std::string_view> split(std::string_view s, char sep);
+
+// A byte count for people: "512.0 KiB" below 1 MiB, else "3.2 MiB".
+std::string human_bytes(std::uint64_t n);
 
 // `name` in double quotes for a message: backslash and '"' escaped, control
 // characters as \xNN, so a hostile name cannot forge a log line.

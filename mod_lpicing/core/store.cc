@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -242,14 +241,9 @@ std::vector<std::string> prune_locked(LockedStore& store, std::size_t keep, std:
 }
 
 std::string describe_reuse(const ReuseStats& s) {
-  auto mib = [](std::uint64_t n) {
-    char buf[32];
-    if (n < 1024 * 1024) snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024.0);
-    else snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
-    return std::string(buf);
-  };
+  using lpweb::human_bytes;
   return std::to_string(s.files_reused + s.files_written) + " files: " + std::to_string(s.files_reused) + " reused (" +
-         mib(s.bytes_reused) + "), " + std::to_string(s.files_written) + " written (" + mib(s.bytes_written) +
+         human_bytes(s.bytes_reused) + "), " + std::to_string(s.files_written) + " written (" + human_bytes(s.bytes_written) +
          "); variants: " + std::to_string(s.variants_reused) + " reused, " + std::to_string(s.variants_computed) +
          " computed";
 }

@@ -14,13 +14,6 @@ namespace lpicing_tool {
 
 namespace {
 
-std::string human_bytes(std::uint64_t n) {
-  char buf[32];
-  if (n < 1024 * 1024) snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
-  else snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024 * 1024));
-  return buf;
-}
-
 // What the core's progress hook tells, shown and timed.
 struct DeployWatch {
   ProgressLine* line = nullptr;  // null: not on a terminal, or --quiet
@@ -36,7 +29,7 @@ struct DeployWatch {
     char text[160];
     if (p.phase == lpicing::DeployProgress::Phase::reading)
       snprintf(text, sizeof text, "lpicing: reading bundle: %llu entries, %s", static_cast<unsigned long long>(p.entries),
-               human_bytes(p.bytes).c_str());
+               lpweb::human_bytes(p.bytes).c_str());
     else
       snprintf(text, sizeof text, "lpicing: precompressing: %zu of %zu files", p.done, p.total);
     line->update(text);
