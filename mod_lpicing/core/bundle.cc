@@ -346,7 +346,9 @@ Status Reader::finish() {
       return rejected(kSignatureName, verified.error().message);
     out_->signature_verified = true;
   }
-  lpweb::Result<std::map<std::string, Sha256>> sums = parse_sha256sums(out_->sums);
+  // Parsed once: when it came before the assets, read_sums_early already did.
+  lpweb::Result<std::map<std::string, Sha256>> sums =
+      early_sums_ ? lpweb::Result<std::map<std::string, Sha256>>(std::move(*early_sums_)) : parse_sha256sums(out_->sums);
   if (!sums) return sums.error();
   std::map<std::string, Sha256>& listed = *sums;
 
