@@ -288,7 +288,7 @@ TEST_F(ObjectsTest, AStoredCopyOfAnotherSizeIsNotReused) {
   EXPECT_EQ(lpicing_test::slurp(file("r2", "js/app.js")), js_);
 }
 
-TEST_F(ObjectsTest, EarlySums256ListingTooManyFilesIsRefusedBeforeAnyFileIsRead) {
+TEST_F(ObjectsTest, EarlySha256sumsListingTooManyFilesIsRefusedBeforeAnyFileIsRead) {
   BundleSpec s = spec("r1", {});
   for (int i = 0; i < 30; ++i) s.files.push_back({"f" + std::to_string(i) + ".txt", std::to_string(i)});
   std::uint64_t most_entries = 0;
